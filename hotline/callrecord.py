@@ -1,0 +1,92 @@
+"""The call record as plain data: what the builder produces and the repository stores.
+
+One ``CallRecord`` per call, keyed on Asterisk's ``linkedid`` (the uniqueid of the first
+channel of the call, shared by every channel that joins it). ``TimelineEntry`` rows are the
+call's events in order; ``seq`` numbers them within the call so that a write can be retried
+without duplicating rows (the repository ignores an entry whose ``(linkedid, seq)`` exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["CallRecord", "Direction", "Disposition", "TimelineEntry"]
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+class Disposition(StrEnum):
+    """How a call ended. Flows may set a more specific one through ``HOTLINE_DISPOSITION``."""
+
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"  # the caller hung up before the hotline answered
+    FAILED = "failed"  # never connected for a technical reason
+    LOST = "lost"  # the call ended while the service could not observe it (end time estimated)
+    # set by flows (inbound issue and later)
+    NO_INPUT = "no_input"
+    ABANDONED_IVR = "abandoned_ivr"
+    ABANDONED_QUEUE = "abandoned_queue"
+    AFTER_HOURS = "after_hours"
+    BLOCKED = "blocked"
+    CALLBACK_REQUESTED = "callback_requested"
+    FALLBACK = "fallback"  # served by the dialplan fallback because FastAGI was unreachable
+
+
+@dataclass(slots=True)
+class TimelineEntry:
+    """One event in a call's life, as the record keeps it."""
+
+    linkedid: str
+    seq: int
+    at: datetime
+    kind: str  # e.g. "newchannel", "answer", "dial_begin", "bridge_enter", "hangup", "var"
+    channel: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """One row per call. Times are timezone-aware UTC."""
+
+    linkedid: str
+    direction: Direction
+    started_at: datetime
+    caller: str = ""  # calling number, sanitised (digits and a leading +)
+    caller_name: str = ""
+    called: str = ""  # the number dialled (DID for inbound, customer for outbound)
+    did: str = ""
+    channel: str = ""  # the first channel of the call
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    disposition: Disposition = Disposition.IN_PROGRESS
+    hangup_cause: int | None = None
+    hangup_cause_text: str = ""
+    sip_call_id: str = ""
+    flow: str = ""  # the FastAGI route that handled the call, if any
+    end_estimated: bool = False  # True when ended_at was inferred after an AMI gap
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Seconds from start to end, or None while the call is in progress."""
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+    @property
+    def talk_seconds(self) -> float | None:
+        """Seconds from answer to end, or None if never answered or still running."""
+        if self.ended_at is None or self.answered_at is None:
+            return None
+        return (self.ended_at - self.answered_at).total_seconds()
+
+    @property
+    def finished(self) -> bool:
+        return self.ended_at is not None
