@@ -72,6 +72,9 @@ class CallRecord:
     sip_call_id: str = ""
     flow: str = ""  # the FastAGI route that handled the call, if any
     end_estimated: bool = False  # True when ended_at was inferred after an AMI gap
+    # highest timeline seq given out; a builder adopting the row after a restart continues
+    # from it, because the repository ignores entries whose (linkedid, seq) already exists
+    last_seq: int = 0
 
     @property
     def duration_seconds(self) -> float | None:

@@ -138,8 +138,15 @@ class InboundSettings(_Section):
     number: str = Field("95007", pattern=_DIGITS.pattern)
     answer_after_rings: int = Field(2, ge=1, le=5)
     ring_cadence_seconds: int = Field(5, ge=1, le=10)
-    fallback_queue: str = Field("general", pattern=_DIALPLAN_TOKEN.pattern)
+    fallback_queue: str = Field("reception", pattern=_DIALPLAN_TOKEN.pattern)
     agi_route: str = Field("hotline", pattern=_DIALPLAN_TOKEN.pattern)
+
+    @field_validator("fallback_queue")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.lower() == "general":
+            raise ValueError("'general' is reserved in queues.conf; choose another name")
+        return value
 
 
 class SandboxSettings(_Section):

@@ -1,0 +1,227 @@
+"""AMI protocol helpers: panoramisk's layers, typed at the edges, with its retry rule fixed.
+
+panoramisk 1.4 splits AMI into framing (``AMIProtocol``), messages (``Message``), pending
+actions (``Action``) and the manager (``Manager``). We keep that split and override only
+what is unsafe for a dialer:
+
+* ``AMIProtocol.close`` queues *every* unanswered action for a re-send, and
+  ``Manager.send_awaiting_actions`` (run on ``FullyBooted`` after each re-login) re-sends
+  them with their old ActionID: an Originate in flight at a drop would dial twice. Here an
+  action is re-sent only if it was created retryable (an allow-listed read); anything else
+  fails at once with an "outcome unknown" :class:`AmiError` and is never written again.
+* ``Action.multi`` guesses list responses from message text: async Originate's "successfully
+  queued" makes it wait for ``OriginateResponse`` (which is then swallowed, never
+  dispatched), and QueueAdd's "Added interface to queue" waits forever. Asterisk 12+ marks
+  every list response with ``EventList: start``; that header alone decides here.
+* ``Manager`` reconnects on a fixed integer timer and pings without reading the reply;
+  :class:`hotline.ami.AmiClient` owns reconnect and keepalive instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from panoramisk import actions
+from panoramisk.ami_protocol import AMIProtocol
+from panoramisk.manager import Manager
+
+from hotline.errors import AmiError
+
+__all__ = ["RETRYABLE_ACTIONS", "AmiAction", "AmiEvent", "AmiManager", "AmiProtocol"]
+
+log = logging.getLogger(__name__)
+
+#: Read-only actions that may be sent again after a reconnect (lower case). Everything
+#: else (Originate, Redirect, Bridge, Hangup, QueueAdd, Setvar, Command, …) changes state
+#: and is sent at most once.
+RETRYABLE_ACTIONS = frozenset(
+    {
+        "ping",
+        "coresettings",
+        "corestatus",
+        "coreshowchannels",
+        "status",
+        "getvar",
+        "queuestatus",
+        "queuesummary",
+        "bridgelist",
+        "bridgeinfo",
+        "pjsipshowendpoints",
+        "pjsipshowcontacts",
+        "devicestatelist",
+        "extensionstate",
+        "listcommands",
+    }
+)
+
+
+class AmiEvent(Mapping[str, str]):
+    """One AMI message (event or response) as an immutable, case-insensitive mapping.
+
+    Header case varies between Asterisk modules (``Uniqueid``/``UniqueID``), so lookups
+    ignore it. A repeated header (``ChanVariable``) maps to its first value; ``getall``
+    returns every value.
+    """
+
+    __slots__ = ("_store",)
+
+    def __init__(self, headers: Mapping[str, Any]) -> None:
+        store: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for key, value in headers.items():
+            if key.lower() == "content" and not value:
+                continue  # panoramisk adds an empty body to every Message
+            values = tuple(map(str, value)) if isinstance(value, list | tuple) else (str(value),)
+            store[key.lower()] = (key, values)
+        self._store = store
+
+    @property
+    def name(self) -> str:
+        """The ``Event`` header; empty for a response."""
+        return self.get("Event", "")
+
+    def getall(self, key: str) -> tuple[str, ...]:
+        entry = self._store.get(key.lower())
+        return entry[1] if entry else ()
+
+    @property
+    def chanvars(self) -> dict[str, str]:
+        """``ChanVariable: NAME=value`` headers, as the dialer tracks its originations by them."""
+        return dict(v.partition("=")[::2] for v in self.getall("ChanVariable"))
+
+    def __getitem__(self, key: str) -> str:
+        return self._store[key.lower()][1][0]
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _ in self._store.values())
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def __repr__(self) -> str:
+        return f"AmiEvent({dict(self)!r})"
+
+
+def _header(message: Any, key: str) -> str:
+    return str(message.get(key, "")).lower()
+
+
+class AmiAction(actions.Action):  # type: ignore[misc]
+    """A pending action that knows whether it may be re-sent and when its answer is whole."""
+
+    def __init__(self, headers: Mapping[str, Any], *, retry: bool) -> None:
+        super().__init__(dict(headers))
+        self.retry = retry
+
+    @property
+    def multi(self) -> bool:
+        return bool(self.responses) and _header(self.responses[0], "EventList") == "start"
+
+    @property
+    def completed(self) -> bool:
+        if not self.multi:
+            return True
+        last = self.responses[-1]
+        return len(self.responses) > 1 and (
+            _header(last, "EventList") == "complete" or str(last.event).endswith("Complete")
+        )
+
+
+class AmiProtocol(AMIProtocol):  # type: ignore[misc]
+    """Framing as panoramisk does it; on close every unfinished action goes to the retry rule."""
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed:
+            self.close()
+            # A superseded connection closing late must not disturb the current one.
+            if self.factory is not None and self.factory.protocol is self:
+                self.factory.connection_lost(exc)
+
+    def close(self) -> None:
+        pending = {id(a): a for a in self.responses.values()}.values()  # keyed twice at times
+        self.responses.clear()
+        if self.factory is not None:
+            for action in pending:
+                self.factory.orphan(action)
+        if not self.closed:
+            try:
+                self.transport.close()
+            finally:
+                self.closed = True
+
+
+class AmiManager(Manager):  # type: ignore[misc]
+    """panoramisk's Manager without its own reconnect and ping, and with a safe re-send."""
+
+    def __init__(
+        self,
+        *,
+        on_event: Callable[[Any], None],
+        on_lost: Callable[[Exception | None], None],
+        **config: Any,
+    ) -> None:
+        super().__init__(protocol_factory=AmiProtocol, **config)
+        self.closing = False
+        self._on_lost = on_lost
+        self.register_event("*", lambda _manager, message: on_event(message))
+
+    def attach(self, transport: Any, protocol: AmiProtocol) -> None:
+        """Wire a fresh connection through panoramisk's own ``connection_made`` (sends Login)."""
+        done = self.loop.create_future()
+        done.set_result((transport, protocol))
+        self.connection_made(done)
+
+    def login(self, future: Any) -> bool:
+        if future.cancelled() or future.exception() is not None:
+            self.authenticated_future = None  # the client reports it; base would raise here
+            return False
+        return bool(super().login(future))
+
+    def ping(self) -> None:
+        self.pinger = None  # AmiClient pings and checks the Pong; base never reads it
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connected = False
+        self.authenticated = False
+        if self.pinger is not None:
+            self.pinger.cancel()
+            self.pinger = None
+        self._on_lost(exc)  # base would schedule its own fixed-delay reconnect here
+
+    def orphan(self, action: Any) -> None:
+        """Apply the retry rule to an action whose connection ended before it completed."""
+        if action.future.done():
+            return
+        name = str(action["action"])
+        if getattr(action, "retry", False) and not self.closing:
+            action.responses.clear()  # a partial list is asked again from its start
+            self.awaiting_actions.append(action)
+            log.info("AMI %s %s will be re-sent after reconnect", name, action.id)
+            return
+        why = "the AMI client was closed" if self.closing else "the AMI connection was lost"
+        action.future.set_exception(
+            AmiError(f"{name}: {why} before its response; outcome unknown, not re-sent")
+        )
+
+    def send_awaiting_actions(self, *_: object) -> None:
+        """Re-send queued retryable reads; base re-sends every unanswered action (double dial)."""
+        while self.awaiting_actions:
+            action = self.awaiting_actions.popleft()
+            if action.future.done():
+                continue
+            if getattr(action, "retry", False) and not self.closing:
+                self.send_action(action)
+            else:  # only reachable if something else queued it: still never re-send
+                action.future.set_exception(
+                    AmiError(f"{action['action']}: not re-sent after reconnect; outcome unknown")
+                )
+
+    def forget(self, action: Any) -> None:
+        """Drop an action its caller gave up on, so a reconnect cannot re-send it."""
+        if self.protocol is not None:
+            self.protocol.responses.pop(action.id, None)
+            self.protocol.responses.pop(action.action_id, None)
+        kept = [a for a in self.awaiting_actions if a is not action]
+        self.awaiting_actions.clear()
+        self.awaiting_actions.extend(kept)

@@ -1,0 +1,175 @@
+"""Call records in and out of the database, as plain ``CallRecord`` data.
+
+The repository owns its sessions: each method opens one, commits or rolls back in
+``_session`` and converts every lower-layer error to ``DatabaseError`` there. Writes are
+idempotent (upsert by linkedid, timeline rows keyed on ``(linkedid, seq)``), so the record
+writer can simply retry a failed ``save`` with the same arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import fields
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.callrecord import CallRecord, TimelineEntry
+from hotline.db.engine import DATABASE_ERRORS
+from hotline.db.models import CallEventRow, CallRecordRow
+from hotline.errors import DatabaseError
+
+__all__ = ["CallRecordRepository"]
+
+logger = logging.getLogger(__name__)
+
+_RECORD_FIELDS = tuple(f.name for f in fields(CallRecord))
+_ENTRY_FIELDS = tuple(f.name for f in fields(TimelineEntry))
+
+
+def _record_values(record: CallRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in _RECORD_FIELDS}
+
+
+def _to_record(row: CallRecordRow) -> CallRecord:
+    return CallRecord(**{name: getattr(row, name) for name in _RECORD_FIELDS})
+
+
+def _to_entry(row: CallEventRow) -> TimelineEntry:
+    return TimelineEntry(**{name: getattr(row, name) for name in _ENTRY_FIELDS})
+
+
+def _check(record: CallRecord, entries: Sequence[TimelineEntry]) -> None:
+    times = [record.started_at, record.answered_at, record.ended_at]
+    times += [entry.at for entry in entries]
+    for value in times:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError(f"linkedid={record.linkedid}: naive datetime {value!r}")
+    for entry in entries:
+        if entry.linkedid != record.linkedid:
+            raise ValueError(
+                f"timeline entry {entry.seq} belongs to {entry.linkedid}, not {record.linkedid}"
+            )
+
+
+def _dialect_insert(session: AsyncSession) -> Any:
+    """The dialect's ``insert`` (the one with ON CONFLICT); other databases are refused."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise DatabaseError(f"unsupported database dialect {name!r}")
+
+
+class CallRecordRepository:
+    """Stores and reads call records and their timelines."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @asynccontextmanager
+    async def _session(self, what: str) -> AsyncIterator[AsyncSession]:
+        """One session and transaction: commit on success, roll back and convert on error."""
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except DATABASE_ERRORS as exc:
+            logger.debug("database %s failed: %s", what, exc)
+            raise DatabaseError(f"database {what} failed: {exc}") from exc
+
+    async def save(self, record: CallRecord, entries: Sequence[TimelineEntry] = ()) -> None:
+        """Insert or update the record and add timeline entries not stored yet.
+
+        Safe to repeat: the record is upserted by linkedid and an entry whose
+        ``(linkedid, seq)`` exists is skipped, so a retry after a failure adds nothing twice.
+        Invalid input raises ``ValueError`` before any I/O, so it is never retried as if it
+        were a database failure.
+        """
+        _check(record, entries)
+        async with self._session("save") as session:
+            insert = _dialect_insert(session)
+            values = _record_values(record)
+            update = {k: v for k, v in values.items() if k != "linkedid"}
+            update["updated_at"] = func.now()
+            upsert = (
+                insert(CallRecordRow)
+                .values(values)
+                .on_conflict_do_update(index_elements=["linkedid"], set_=update)
+                .returning(CallRecordRow.id)
+            )
+            call_id = (await session.execute(upsert)).scalar_one()
+            if entries:
+                rows = [
+                    {"call_id": call_id, **{n: getattr(e, n) for n in _ENTRY_FIELDS}}
+                    for e in entries
+                ]
+                add_events = insert(CallEventRow).on_conflict_do_nothing(
+                    index_elements=["linkedid", "seq"]
+                )
+                await session.execute(add_events, rows)  # executemany, batched
+        logger.debug(
+            "linkedid=%s saved (%s, %s timeline entries offered)",
+            record.linkedid,
+            record.disposition,
+            len(entries),
+        )
+
+    async def get(self, linkedid: str) -> CallRecord | None:
+        """The record of one call, or None if it was never saved."""
+        query = select(CallRecordRow).where(CallRecordRow.linkedid == linkedid)
+        return await self._one_or_none("get", query)
+
+    async def timeline(self, linkedid: str) -> list[TimelineEntry]:
+        """The call's timeline entries in ``seq`` order."""
+        query = (
+            select(CallEventRow).where(CallEventRow.linkedid == linkedid).order_by(CallEventRow.seq)
+        )
+        async with self._session("timeline") as session:
+            rows = (await session.scalars(query)).all()
+            return [_to_entry(row) for row in rows]
+
+    async def find_by_sip_call_id(self, call_id: str) -> CallRecord | None:
+        """The newest call carrying this SIP Call-ID (a Call-ID may recur across calls)."""
+        if not call_id:
+            return None
+        query = (
+            select(CallRecordRow)
+            .where(CallRecordRow.sip_call_id == call_id)
+            .order_by(CallRecordRow.started_at.desc(), CallRecordRow.id.desc())
+            .limit(1)
+        )
+        return await self._one_or_none("find_by_sip_call_id", query)
+
+    async def in_progress(self) -> list[CallRecord]:
+        """Calls without an end time, oldest first (e.g. to reconcile after an AMI gap)."""
+        query = (
+            select(CallRecordRow)
+            .where(CallRecordRow.ended_at.is_(None))
+            .order_by(CallRecordRow.started_at, CallRecordRow.id)
+        )
+        return await self._all("in_progress", query)
+
+    async def recent(self, limit: int = 50) -> list[CallRecord]:
+        """The latest calls by start time, newest first."""
+        query = (
+            select(CallRecordRow)
+            .order_by(CallRecordRow.started_at.desc(), CallRecordRow.id.desc())
+            .limit(limit)
+        )
+        return await self._all("recent", query)
+
+    async def _one_or_none(
+        self, what: str, query: Select[tuple[CallRecordRow]]
+    ) -> CallRecord | None:
+        async with self._session(what) as session:
+            row = (await session.scalars(query)).one_or_none()
+            return None if row is None else _to_record(row)
+
+    async def _all(self, what: str, query: Select[tuple[CallRecordRow]]) -> list[CallRecord]:
+        async with self._session(what) as session:
+            return [_to_record(row) for row in (await session.scalars(query)).all()]

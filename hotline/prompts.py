@@ -1,0 +1,105 @@
+"""Build the prompt sound files from ``prompts/prompts.yaml``.
+
+espeak-ng speaks each text and sox makes it the 8 kHz, mono, 16-bit WAV that Asterisk plays
+without transcoding. A recorded file of the same name, if an admin dropped one in, is
+converted instead, so real recordings always win over synthesis.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from hotline.errors import ConfigError, HotlineError
+
+__all__ = ["LANGUAGES", "PromptBuildError", "PromptText", "build_prompts", "load_prompt_texts"]
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("zh", "en")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class PromptBuildError(HotlineError):
+    """A tool is missing or failed while making a prompt."""
+
+
+@dataclass(frozen=True)
+class PromptText:
+    name: str
+    texts: dict[str, str]
+
+
+def load_prompt_texts(path: Path) -> list[PromptText]:
+    """Read and check the prompt file; every problem is reported with its key."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError([f"{path}: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: must map prompt names to texts"])
+    problems: list[str] = []
+    prompts = []
+    for name, texts in data.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            problems.append(f"{name}: prompt names are lower-case letters, digits and '-'")
+            continue
+        if not isinstance(texts, dict) or not all(isinstance(t, str) for t in texts.values()):
+            problems.append(f"{name}: give the text per language, e.g. zh: ..., en: ...")
+            continue
+        for lang in LANGUAGES:
+            if not str(texts.get(lang, "")).strip():
+                problems.append(f"{name}.{lang}: text missing")
+        unknown = set(texts) - set(LANGUAGES)
+        if unknown:
+            problems.append(f"{name}: unknown languages {sorted(unknown)}")
+        prompts.append(PromptText(name, {k: str(v) for k, v in texts.items()}))
+    if problems:
+        raise ConfigError(problems)
+    return prompts
+
+
+def _tool(name: str, package: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise PromptBuildError(f"{name} is missing: apt-get install -y {package}")
+    return found
+
+
+def _run(argv: list[str]) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise PromptBuildError(f"{' '.join(argv[:2])} failed: {done.stderr.strip()[-500:]}")
+
+
+def build_prompts(
+    source: Path, sound_dirs: Mapping[str, Path], recorded_dir: Path, voices: Mapping[str, str]
+) -> list[Path]:
+    """Write ``<sound_dirs[lang]>/hotline/<name>.wav`` for every prompt and language."""
+    prompts = load_prompt_texts(source)
+    sox = _tool("sox", "sox")
+    espeak = _tool("espeak-ng", "espeak-ng")
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for prompt in prompts:
+            for lang in LANGUAGES:
+                target = sound_dirs[lang] / "hotline" / f"{prompt.name}.wav"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                recorded = recorded_dir / lang / f"{prompt.name}.wav"
+                if recorded.exists():
+                    raw = recorded
+                else:
+                    raw = Path(tmp) / f"{lang}-{prompt.name}.wav"
+                    _run([espeak, "-v", voices[lang], "-w", str(raw), prompt.texts[lang]])
+                _run([sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(target)])
+                written.append(target)
+    log.info("built %d prompt files", len(written))
+    return written

@@ -1,0 +1,179 @@
+"""One call's state while the builder tracks it: its channels, variables and pending entries.
+
+The interpretation step of the record pipeline: it knows what an event means for a call
+(a channel appears, goes Up, hangs up; a HOTLINE_* variable pins a field) and derives the
+record's fields from the call's first real channel. Routing events to calls, deciding when
+to write and reconciling after AMI gaps stay in ``hotline.records``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hotline.callrecord import CallRecord, Direction, Disposition, TimelineEntry
+from hotline.record_fields import (
+    channel_is_up,
+    is_local,
+    parse_int,
+    safe_digits,
+    safe_number,
+    safe_text,
+    safe_token,
+)
+
+__all__ = ["CallState", "ChannelState", "var_name"]
+
+logger = logging.getLogger(__name__)
+
+_DIRECTIONS = frozenset(d.value for d in Direction)
+_SETTABLE = frozenset(d.value for d in Disposition if d is not Disposition.IN_PROGRESS)
+
+
+@dataclass(slots=True)
+class ChannelState:
+    """What the record needs from one channel, taken from the snapshot headers of its events."""
+
+    name: str
+    up_at: datetime | None = None
+    dead: bool = False
+    caller_num: str = ""
+    caller_name: str = ""
+    exten: str = ""
+    cause: int | None = None
+    cause_text: str = ""
+
+
+@dataclass(slots=True)
+class CallState:
+    """A tracked call; ``record`` is the working copy that updates snapshot."""
+
+    record: CallRecord
+    last_at: datetime  # latest time seen for the call; the end is never before it
+    confirmed: bool = True  # the live channel set is known (restored rows wait for reconcile)
+    announced: bool = False  # the first-seen update went out
+    answer_announced: bool = False
+    channels: dict[str, ChannelState] = field(default_factory=dict)
+    pinned: set[str] = field(default_factory=set)  # fields set by variables, not derived
+    override: Disposition | None = None
+    pending: list[TimelineEntry] = field(default_factory=list)
+
+    @property
+    def linkedid(self) -> str:
+        return self.record.linkedid
+
+    def note(self, at: datetime, kind: str, channel: str = "", **detail: Any) -> None:
+        """Queue a timeline entry; seq continues from the record so restarts never reuse one."""
+        self.record.last_seq += 1
+        seq = self.record.last_seq
+        self.pending.append(TimelineEntry(self.linkedid, seq, at, kind, channel, detail))
+        logger.debug("call %s: #%s %s %s %s", self.linkedid, seq, kind, channel, detail)
+
+    def live(self) -> list[str]:
+        return [uid for uid, chan in self.channels.items() if not chan.dead]
+
+    def party(self) -> ChannelState | None:
+        """The call's first real channel: the linkedid's own, else the first non-Local one."""
+        own = self.channels.get(self.linkedid)
+        if own is not None and not is_local(own.name):
+            return own
+        return next((c for c in self.channels.values() if not is_local(c.name)), own)
+
+    def touch(
+        self, uid: str, event: Mapping[str, str], at: datetime, prefix: str = ""
+    ) -> ChannelState:
+        """Register or update a channel from an event's (``prefix``-ed) snapshot headers."""
+        name = safe_token(event.get(prefix + "Channel"))
+        chan = self.channels.setdefault(uid, ChannelState(name))
+        if chan.dead:
+            return chan  # a hung-up channel never comes back, whatever arrives late
+        chan.name = name or chan.name
+        chan.caller_num = chan.caller_num or safe_number(event.get(prefix + "CallerIDNum"))
+        chan.caller_name = chan.caller_name or safe_text(event.get(prefix + "CallerIDName"))
+        chan.exten = chan.exten or safe_digits(event.get(prefix + "Exten"))
+        if chan.up_at is None and channel_is_up(event, prefix):
+            chan.up_at = at
+            self.note(at, "answer", chan.name)
+        return chan
+
+    def hangup(self, uid: str, event: Mapping[str, str], at: datetime) -> None:
+        chan = self.touch(uid, event, at)
+        if chan.dead:
+            logger.debug("call %s: repeated Hangup for %s ignored", self.linkedid, uid)
+            return
+        chan.dead = True
+        chan.cause = parse_int(event.get("Cause"))
+        chan.cause_text = safe_text(event.get("Cause-txt"))
+        self.note(at, "hangup", chan.name, cause=chan.cause, cause_txt=chan.cause_text)
+
+    def apply_var(self, channel: str, event: Mapping[str, str], at: datetime) -> None:
+        """Apply one HOTLINE_* variable; every one of them also goes on the timeline."""
+        record, name, raw = self.record, var_name(event), event.get("Value", "")
+        value, valid = safe_text(raw), True
+        if name == "HOTLINE_DID":
+            value = record.did = record.called = safe_digits(raw)
+            self._pin("did", value)
+        elif name == "HOTLINE_CALLER":
+            value = record.caller = safe_number(raw)
+            self._pin("caller", value)
+        elif name == "HOTLINE_SIP_CALLID":
+            value = record.sip_call_id = safe_token(raw)
+        elif name == "HOTLINE_FLOW":
+            value = record.flow = safe_token(raw, 64)
+        elif name == "HOTLINE_DIRECTION":
+            value = safe_token(raw, 16).lower()
+            valid = value in _DIRECTIONS
+            record.direction = Direction(value) if valid else record.direction
+        elif name == "HOTLINE_DISPOSITION":
+            value = safe_token(raw, 32).lower()
+            valid = value in _SETTABLE or not value
+            self.override = Disposition(value) if value and valid else self.override
+        if valid:
+            self.note(at, "var", channel, name=name, value=value)
+        else:
+            logger.warning("call %s: %s=%r not understood, ignored", self.linkedid, name, value)
+            self.note(at, "var", channel, name=name, value=value, ignored=True)
+
+    def refresh(self) -> None:
+        """Derive the record's party fields from its first real channel."""
+        record, party = self.record, self.party()
+        if party is None:
+            return
+        record.channel = party.name
+        if party.up_at is not None and record.answered_at is None:
+            record.answered_at = party.up_at
+        if party.caller_num and "caller" not in self.pinned:
+            record.caller = party.caller_num
+        if party.exten and "did" not in self.pinned:
+            record.did = record.called = party.exten
+        record.caller_name = party.caller_name or record.caller_name
+        if party.dead:
+            record.hangup_cause, record.hangup_cause_text = party.cause, party.cause_text
+
+    def final_disposition(self, *, estimated: bool) -> Disposition:
+        """A flow's own disposition first, else what the first channel's fate says."""
+        if self.override is not None:
+            return self.override
+        if self.record.answered_at is not None:
+            return Disposition.ANSWERED
+        party = self.party()
+        if estimated and (party is None or not party.dead):
+            return Disposition.LOST  # it ended while we were not looking
+        if self.record.direction is Direction.INBOUND:
+            return Disposition.ABANDONED
+        return Disposition.FAILED
+
+    def _pin(self, field_name: str, value: str) -> None:
+        """A variable's value wins over channel data; an empty one hands the field back."""
+        if value:
+            self.pinned.add(field_name)
+        else:
+            self.pinned.discard(field_name)
+
+
+def var_name(event: Mapping[str, str]) -> str:
+    """The variable's name without the inheritance underscores (``__HOTLINE_DIRECTION``)."""
+    return safe_token(event.get("Variable", "").lstrip("_"), 64)

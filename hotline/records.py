@@ -1,0 +1,234 @@
+"""Call records from AMI events: a pure pipeline, events → interpretation → record.
+
+One ``CallRecord`` per Asterisk ``linkedid``. ``feed`` takes events one by one and returns
+the writes to make; ``reconcile`` squares what we track with Asterisk's live channels after
+an AMI gap; ``adopt_unfinished`` takes back in-progress rows after a service restart. No
+I/O and no asyncio here, so every rule is tested from event tables. Odd input (missing,
+duplicated or out-of-order events, channels never seen) is logged and absorbed, never raised:
+this code sits on the AMI reader, which must not stop.
+
+Writes stay few: an update is emitted when a call is first seen (so a crash mid-call still
+leaves a row), when it is answered, when it ends (``final``), and when enough timeline entries
+are pending. Between those, entries wait and go out with the next update; each entry is
+emitted exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from hotline.callrecord import CallRecord, Direction, TimelineEntry
+from hotline.record_call import CallState, var_name
+from hotline.record_fields import Clock, event_time, parse_duration, safe_token, utc_now
+
+__all__ = ["CallRecordBuilder", "RecordUpdate"]
+
+logger = logging.getLogger(__name__)
+
+FLUSH_AT = 32  # pending entries that force a write between milestones
+FINISHED_MEMORY = 4096  # finished linkedids remembered so late or repeated events are dropped
+_EVENTS = frozenset(
+    {"Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "BridgeLeave", "Hangup"}
+    | {"VarSet"}
+)
+_KINDS = {"DialBegin": "dial_begin", "DialEnd": "dial_end"} | {
+    "BridgeEnter": "bridge_enter",
+    "BridgeLeave": "bridge_leave",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordUpdate:
+    """One write: a snapshot of the record and the timeline entries not written before."""
+
+    record: CallRecord
+    entries: tuple[TimelineEntry, ...]
+    final: bool
+
+
+class CallRecordBuilder:
+    """Turns AMI events into call records and the updates that persist them."""
+
+    def __init__(self, clock: Clock = utc_now) -> None:
+        self._clock = clock
+        self._calls: dict[str, CallState] = {}
+        self._finished: OrderedDict[str, None] = OrderedDict()
+
+    def in_flight(self) -> set[str]:
+        """Linkedids of the calls being tracked."""
+        return set(self._calls)
+
+    def feed(self, event: Mapping[str, str]) -> list[RecordUpdate]:
+        """Interpret one AMI event; return the writes it makes due (often none)."""
+        name = event.get("Event", "")
+        if name not in _EVENTS or (name == "VarSet" and not var_name(event).startswith("HOTLINE_")):
+            return []
+        linkedid = safe_token(event.get("Linkedid") or event.get("DestLinkedid"))
+        if not linkedid:
+            logger.debug("call -: %s without Linkedid ignored", name)
+            return []
+        if linkedid in self._finished:
+            logger.debug("call %s: %s after the call ended ignored", linkedid, name)
+            return []
+        at = event_time(event, self._clock)
+        call = self._calls.get(linkedid)
+        if call is None:
+            call = self._open(linkedid, at)
+            if name != "Newchannel" or event.get("Uniqueid") != linkedid:
+                logger.info("call %s: first seen mid-call (%s), adopting it", linkedid, name)
+                call.note(at, "reconciled", reason="first_seen_mid_call")
+        try:
+            self._interpret(call, name, event, at)
+        except Exception:  # a bug here must not stop the AMI reader
+            logger.exception("call %s: could not interpret %s, skipped", linkedid, name)
+        return self._updates(call)
+
+    def reconcile(self, live: Iterable[Mapping[str, str]]) -> list[RecordUpdate]:
+        """Square tracked calls with CoreShowChannel rows taken after an AMI (re)connect."""
+        now = self._clock()
+        rows: dict[str, dict[str, Mapping[str, str]]] = {}
+        for row in live:
+            linkedid, uid = safe_token(row.get("Linkedid")), safe_token(row.get("Uniqueid"))
+            if linkedid and uid:
+                rows.setdefault(linkedid, {})[uid] = row
+        updates: list[RecordUpdate] = []
+        for linkedid, call in list(self._calls.items()):
+            self._check(call, rows.pop(linkedid, {}), now)
+            updates += self._updates(call, force=bool(call.pending))
+        for linkedid, chans in rows.items():
+            if linkedid in self._finished:
+                logger.warning("call %s: live channels after the call was finalised", linkedid)
+                continue
+            updates += self._adopt_live(linkedid, chans, now)
+        return updates
+
+    def adopt_unfinished(self, records: Iterable[CallRecord]) -> None:
+        """Take back in-progress rows after a restart; the next reconcile ends or keeps them."""
+        for record in records:
+            linkedid = record.linkedid
+            if record.finished or linkedid in self._calls or linkedid in self._finished:
+                logger.debug("call %s: restored record skipped (finished or tracked)", linkedid)
+                continue
+            call = CallState(replace(record), record.started_at, confirmed=False, announced=True)
+            call.answer_announced = record.answered_at is not None
+            call.pinned = {name for name in ("caller", "did") if getattr(record, name)}
+            self._calls[linkedid] = call
+            logger.info("call %s: in-progress record restored, awaiting reconcile", linkedid)
+
+    # interpretation
+
+    def _open(self, linkedid: str, at: datetime) -> CallState:
+        record = CallRecord(linkedid=linkedid, direction=Direction.INBOUND, started_at=at)
+        call = self._calls[linkedid] = CallState(record, at)
+        logger.info("call %s: tracking", linkedid)
+        return call
+
+    def _interpret(
+        self, call: CallState, name: str, event: Mapping[str, str], at: datetime
+    ) -> None:
+        record = call.record
+        record.started_at = min(record.started_at, at)
+        call.last_at = max(call.last_at, at)
+        uid, channel = safe_token(event.get("Uniqueid")), safe_token(event.get("Channel"))
+        if name == "Newchannel":
+            if uid in call.channels:
+                logger.debug("call %s: repeated Newchannel for %s ignored", record.linkedid, uid)
+                return
+            context, exten = (
+                safe_token(event.get("Context"), 64),
+                safe_token(event.get("Exten"), 64),
+            )
+            call.note(at, "newchannel", channel, context=context, exten=exten)
+        elif name == "Hangup":
+            if uid:
+                call.hangup(uid, event, at)
+                call.refresh()
+            if call.confirmed and not call.live():
+                self._finish(call, call.last_at, estimated=False)
+            return
+        elif name == "VarSet":
+            call.apply_var(channel, event, at)
+        elif name in ("DialBegin", "DialEnd"):
+            detail = {"dest": safe_token(event.get("DestChannel"))}
+            if name == "DialBegin":
+                detail["dialstring"] = safe_token(event.get("DialString"), 64)
+            else:
+                detail["dialstatus"] = safe_token(event.get("DialStatus"), 32)
+            call.note(at, _KINDS[name], channel, **detail)
+            dest = safe_token(event.get("DestUniqueid"))
+            if dest and safe_token(event.get("DestLinkedid")) == record.linkedid:
+                call.touch(dest, event, at, "Dest")
+        elif name in _KINDS:
+            call.note(at, _KINDS[name], channel, bridge=safe_token(event.get("BridgeUniqueid")))
+        if uid:
+            call.touch(uid, event, at)
+        call.refresh()
+
+    def _finish(self, call: CallState, at: datetime, *, estimated: bool) -> None:
+        record = call.record
+        record.ended_at = max(at, record.started_at, record.answered_at or at)
+        record.end_estimated = estimated
+        record.disposition = call.final_disposition(estimated=estimated)
+        self._calls.pop(record.linkedid, None)
+        self._finished[record.linkedid] = None
+        while len(self._finished) > FINISHED_MEMORY:
+            self._finished.popitem(last=False)
+        logger.info(
+            "call %s: ended, %s, estimated=%s", record.linkedid, record.disposition, estimated
+        )
+
+    def _updates(self, call: CallState, *, force: bool = False) -> list[RecordUpdate]:
+        """The update due for this call now, if a milestone or the backlog calls for one."""
+        record = call.record
+        final = record.ended_at is not None
+        answered = record.answered_at is not None
+        due = not call.announced or (answered and not call.answer_announced)
+        if not (final or force or due or len(call.pending) >= FLUSH_AT):
+            return []
+        call.announced, call.answer_announced = True, answered
+        entries = tuple(call.pending)
+        call.pending.clear()
+        return [RecordUpdate(replace(record), entries, final)]
+
+    # reconciliation
+
+    def _check(
+        self, call: CallState, chans: Mapping[str, Mapping[str, str]], now: datetime
+    ) -> None:
+        """Finish a call whose channels all vanished; otherwise make its live set the truth."""
+        linkedid = call.record.linkedid
+        if not chans:
+            logger.info("call %s: gone while AMI was away", linkedid)
+            call.note(now, "reconciled", reason="gone")
+            self._finish(call, now, estimated=True)
+            return
+        call.last_at = max(call.last_at, now)
+        for uid, chan in call.channels.items():
+            if not chan.dead and uid not in chans:
+                chan.dead = True
+                call.note(now, "reconciled", chan.name, reason="channel_gone")
+        for uid, row in chans.items():
+            if uid not in call.channels:
+                call.note(now, "reconciled", safe_token(row.get("Channel")), reason="channel_found")
+            call.touch(uid, row, now)
+        call.confirmed = True
+        call.refresh()
+        if not call.live():
+            self._finish(call, call.last_at, estimated=False)
+
+    def _adopt_live(
+        self, linkedid: str, chans: Mapping[str, Mapping[str, str]], now: datetime
+    ) -> list[RecordUpdate]:
+        """Start tracking a call that was already up when we connected."""
+        age = max(parse_duration(row.get("Duration")) for row in chans.values())
+        call = self._open(linkedid, now - age)
+        call.last_at = now
+        call.note(now, "reconciled", reason="adopted", estimated="started_at")
+        for uid, row in chans.items():
+            call.touch(uid, row, now)
+        call.refresh()
+        return self._updates(call)

@@ -1,0 +1,159 @@
+"""Render ``asterisk-conf/`` and ``dialplans/`` from the settings.
+
+The committed files are Jinja2 templates that read like Asterisk configuration; values that
+differ per site (ports, secrets, the trunk, the hotline number) come from the settings, so
+no hand-edited copy ever exists. The hotline and the carrier simulator share the common
+files; the simulator's own ``pjsip.conf``/``extensions.conf`` live in ``hotline/sandbox/carrier``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+
+from hotline.config import AsteriskSettings, CarrierSettings, Settings
+
+__all__ = [
+    "AMI_EVENTS",
+    "PROJECT_ROOT",
+    "InstanceDirs",
+    "Role",
+    "render_instance",
+    "template_dirs",
+]
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CARRIER_TEMPLATES = Path(__file__).resolve().parent / "sandbox" / "carrier"
+Role = Literal["hotline", "carrier"]
+
+# The only AMI events the service reads; manager.conf filters the rest out at Asterisk so a
+# busy system does not flood the reader (writetimeout would disconnect a slow one).
+AMI_EVENTS: tuple[str, ...] = (
+    "FullyBooted",
+    "Newchannel",
+    "Newstate",
+    "NewCallerid",
+    "DialBegin",
+    "DialEnd",
+    "BridgeEnter",
+    "BridgeLeave",
+    "Hangup",
+    "UserEvent",
+    "OriginateResponse",
+    "CoreShowChannel",
+    "CoreShowChannelsComplete",
+    "QueueCallerJoin",
+    "QueueCallerLeave",
+    "QueueCallerAbandon",
+    "Hold",
+    "Unhold",
+)
+
+# Least privilege, found by trying: events of the call/dialplan/user/agent classes;
+# actions Originate (originate), Redirect/Bridge/Hangup/Getvar (call), queue member
+# control (agent), CoreShowChannels (reporting).
+AMI_CLASSES = "read = call,dialplan,user,agent\nwrite = call,originate,agent,reporting"
+CARRIER_AMI_CLASSES = "read = call,user\nwrite = originate,call,reporting,system"
+
+
+@dataclass(frozen=True)
+class InstanceDirs:
+    """Where one Asterisk instance keeps its files, as Asterisk itself sees the paths."""
+
+    base: str
+    modules: str
+    data: str
+
+
+def template_dirs(role: Role) -> list[Path]:
+    """Template folders for a role, lowest priority first."""
+    common = [PROJECT_ROOT / "asterisk-conf"]
+    if role == "hotline":
+        return [*common, PROJECT_ROOT / "dialplans"]
+    return [*common, CARRIER_TEMPLATES]
+
+
+def _eventfilters() -> list[str]:
+    rules = [f"eventfilter(action(include),name({name})) =" for name in AMI_EVENTS]
+    rules.append(
+        "eventfilter(action(include),name(VarSet),header(Variable),method(starts_with)) = HOTLINE_"
+    )
+    return rules
+
+
+def ring_wait_seconds(settings: Settings) -> int:
+    """Seconds of ringing before answer: into the configured ring, 1 s after it starts."""
+    inbound = settings.inbound
+    return (inbound.answer_after_rings - 1) * inbound.ring_cadence_seconds + 1
+
+
+def _context(settings: Settings, role: Role, dirs: InstanceDirs) -> dict[str, Any]:
+    local: AsteriskSettings | CarrierSettings
+    remote: AsteriskSettings | CarrierSettings
+    if role == "hotline":
+        local, remote = settings.asterisk, settings.carrier
+        classes, filters, language = AMI_CLASSES, _eventfilters(), settings.prompts.language
+    else:
+        local, remote = settings.carrier, settings.asterisk
+        classes, filters, language = CARRIER_AMI_CLASSES, [], "en"
+    return {
+        "role": role,
+        "dirs": dirs,
+        "language": language,
+        "ami": {
+            "host": local.ami_host,
+            "port": local.ami_port,
+            "user": local.ami_user,
+            "secret": local.ami_secret.get_secret_value(),
+            "classes": classes,
+            "eventfilters": filters,
+            "writetimeout": 250,
+        },
+        "sip": {
+            "bind": local.sip_bind,
+            "port": local.sip_port,
+            "rtp_start": local.rtp_start,
+            "rtp_end": local.rtp_end,
+        },
+        "trunk": {"host": remote.sip_bind, "port": remote.sip_port},
+        "agi": settings.agi,
+        "inbound": settings.inbound,
+        "ring_wait_seconds": ring_wait_seconds(settings),
+        "fallback_queue_seconds": 600,
+        "site_name": settings.site_name,
+    }
+
+
+def render_instance(
+    settings: Settings, role: Role, dirs: InstanceDirs, out_dir: Path
+) -> list[Path]:
+    """Render every template of ``role`` into ``out_dir``; returns the files written."""
+    context = _context(settings, role, dirs)
+    sources: dict[str, Path] = {}
+    for folder in template_dirs(role):
+        for path in sorted(folder.glob("*.conf")):
+            sources[path.name] = path
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )
+    written = []
+    for name, path in sorted(sources.items()):
+        template = env.from_string(path.read_text(encoding="utf-8"))
+        try:
+            text = template.render(context)
+        except jinja2.TemplateError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
+        target = out_dir / name
+        target.write_text(text, encoding="utf-8")
+        # Secrets live in manager.conf: readable by root (who runs Asterisk) only.
+        target.chmod(0o600)
+        written.append(target)
+    log.info("rendered %d %s config files into %s", len(written), role, out_dir)
+    return written
