@@ -106,6 +106,7 @@ class AmiClient:
         self._connected = False
         self._lost_event = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
+        self._held: list[AmiEvent] | None = None
         self.reconnects = 0
 
     @classmethod
@@ -179,13 +180,13 @@ class AmiClient:
         headers: Mapping[str, HeaderValue],
         *,
         retry: bool,
-        timeout: float | None = None,
+        limit: float | None = None,
     ) -> AmiResponse:
         protocol = self._manager.protocol
         if not self._connected or protocol is None or protocol.transport.is_closing():
             raise AmiNotConnected(f"AMI at {self._where} is not connected; {name} was not sent")
         action = AmiAction({"Action": name, **headers}, retry=retry)
-        limit = timeout or self._action_timeout
+        limit = limit or self._action_timeout
         try:
             result = await asyncio.wait_for(self._manager.send_action(action), limit)
         except TimeoutError as exc:
@@ -209,6 +210,10 @@ class AmiClient:
         except (OSError, TimeoutError) as exc:
             raise AmiError(f"cannot reach AMI at {self._where}: {exc or 'timed out'}") from exc
         self._lost_event = asyncio.Event()
+        # Events from here until the hooks have the snapshot are held, so subscribers see
+        # the snapshot first and every later event on top of it (see _reconcile).
+        self._release_held()
+        self._held = [] if self._hooks else None
         manager.attach(transport, protocol)
         try:
             reply = await asyncio.wait_for(manager.authenticated_future, self._connect_timeout)
@@ -256,7 +261,7 @@ class AmiClient:
                 await asyncio.wait_for(lost.wait(), self._ping_interval)
                 return
             try:
-                await self._request("Ping", {}, retry=False, timeout=self._ping_interval)
+                await self._request("Ping", {}, retry=False, limit=self._ping_interval)
             except AmiNotConnected:
                 return
             except AmiError as exc:
@@ -266,26 +271,44 @@ class AmiClient:
                 await lost.wait()
 
     async def _reconcile(self) -> None:
-        """Hand the live channels to the hooks; not retried, the next login reconciles again."""
-        if not self._hooks:
-            return
+        """Hand the live channels to the hooks; not retried, the next login reconciles again.
+
+        Events that arrived since login were held; they are released after the hooks ran,
+        so a call that starts while the snapshot is taken is never mistaken for a gone one.
+        """
         try:
-            response = await self._request("CoreShowChannels", {}, retry=False)
-        except AmiError as exc:
-            log.warning("AMI reconciliation on %s skipped: %s", self._where, exc)
-            return
-        rows = [event for event in response.events if event.name == "CoreShowChannel"]
-        log.info("AMI reconciliation on %s: %d channel(s)", self._where, len(rows))
-        for hook in tuple(self._hooks):
+            if not self._hooks:
+                return
             try:
-                await hook(rows)
-            except Exception:
-                log.exception("AMI reconciliation hook %r failed", hook)
+                response = await self._request("CoreShowChannels", {}, retry=False)
+            except AmiError as exc:
+                log.warning("AMI reconciliation on %s skipped: %s", self._where, exc)
+                return
+            rows = [event for event in response.events if event.name == "CoreShowChannel"]
+            log.info("AMI reconciliation on %s: %d channel(s)", self._where, len(rows))
+            for hook in tuple(self._hooks):
+                try:
+                    await hook(rows)
+                except Exception:
+                    log.exception("AMI reconciliation hook %r failed", hook)
+        finally:
+            self._release_held()
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, None
+        for event in held or ():
+            self._deliver(event)
 
     def _dispatch(self, message: Any) -> None:
         if not self._subscriptions:
             return
         event = AmiEvent(message)
+        if self._held is not None:
+            self._held.append(event)
+            return
+        self._deliver(event)
+
+    def _deliver(self, event: AmiEvent) -> None:
         name = event.name.lower()
         for subscription in tuple(self._subscriptions):
             if subscription.names is None or name in subscription.names:

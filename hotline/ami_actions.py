@@ -131,6 +131,10 @@ class AmiAction(actions.Action):  # type: ignore[misc]
 class AmiProtocol(AMIProtocol):  # type: ignore[misc]
     """Framing as panoramisk does it; on close every unfinished action goes to the retry rule."""
 
+    closed: bool
+    factory: Any
+    responses: dict[str, Any]
+
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.closed:
             self.close()
@@ -153,6 +157,9 @@ class AmiProtocol(AMIProtocol):  # type: ignore[misc]
 
 class AmiManager(Manager):  # type: ignore[misc]
     """panoramisk's Manager without its own reconnect and ping, and with a safe re-send."""
+
+    authenticated_future: Any
+    protocol: Any
 
     def __init__(
         self,

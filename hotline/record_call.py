@@ -23,6 +23,7 @@ from hotline.record_fields import (
     safe_number,
     safe_text,
     safe_token,
+    safe_word,
 )
 
 __all__ = ["CallState", "ChannelState", "var_name"]
@@ -59,6 +60,7 @@ class CallState:
     channels: dict[str, ChannelState] = field(default_factory=dict)
     pinned: set[str] = field(default_factory=set)  # fields set by variables, not derived
     override: Disposition | None = None
+    party_name: str = ""  # a restored record's channel: its party, if it shows up again
     pending: list[TimelineEntry] = field(default_factory=list)
 
     @property
@@ -76,16 +78,30 @@ class CallState:
         return [uid for uid, chan in self.channels.items() if not chan.dead]
 
     def party(self) -> ChannelState | None:
-        """The call's first real channel: the linkedid's own, else the first non-Local one."""
+        """The call's first real channel: the linkedid's own, else the first non-Local one.
+
+        A restored call keeps the party its row names, so a later leg never takes its place.
+        """
         own = self.channels.get(self.linkedid)
         if own is not None and not is_local(own.name):
             return own
+        if self.party_name:
+            return next((c for c in self.channels.values() if c.name == self.party_name), None)
         return next((c for c in self.channels.values() if not is_local(c.name)), own)
 
     def touch(
-        self, uid: str, event: Mapping[str, str], at: datetime, prefix: str = ""
+        self,
+        uid: str,
+        event: Mapping[str, str],
+        at: datetime,
+        prefix: str = "",
+        *,
+        estimated: bool = False,
     ) -> ChannelState:
-        """Register or update a channel from an event's (``prefix``-ed) snapshot headers."""
+        """Register or update a channel from an event's (``prefix``-ed) snapshot headers.
+
+        ``estimated``: the data is a reconcile row, so an Up seen here happened before ``at``.
+        """
         name = safe_token(event.get(prefix + "Channel"))
         chan = self.channels.setdefault(uid, ChannelState(name))
         if chan.dead:
@@ -96,7 +112,7 @@ class CallState:
         chan.exten = chan.exten or safe_digits(event.get(prefix + "Exten"))
         if chan.up_at is None and channel_is_up(event, prefix):
             chan.up_at = at
-            self.note(at, "answer", chan.name)
+            self.note(at, "answer", chan.name, **({"estimated": True} if estimated else {}))
         return chan
 
     def hangup(self, uid: str, event: Mapping[str, str], at: datetime) -> None:
@@ -124,11 +140,11 @@ class CallState:
         elif name == "HOTLINE_FLOW":
             value = record.flow = safe_token(raw, 64)
         elif name == "HOTLINE_DIRECTION":
-            value = safe_token(raw, 16).lower()
+            value = safe_word(raw, 16).lower()
             valid = value in _DIRECTIONS
             record.direction = Direction(value) if valid else record.direction
         elif name == "HOTLINE_DISPOSITION":
-            value = safe_token(raw, 32).lower()
+            value = safe_word(raw, 32).lower()
             valid = value in _SETTABLE or not value
             self.override = Disposition(value) if value and valid else self.override
         if valid:
@@ -176,4 +192,4 @@ class CallState:
 
 def var_name(event: Mapping[str, str]) -> str:
     """The variable's name without the inheritance underscores (``__HOTLINE_DIRECTION``)."""
-    return safe_token(event.get("Variable", "").lstrip("_"), 64)
+    return safe_word(event.get("Variable", "").lstrip("_"))

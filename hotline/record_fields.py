@@ -23,6 +23,7 @@ __all__ = [
     "safe_number",
     "safe_text",
     "safe_token",
+    "safe_word",
     "utc_now",
 ]
 
@@ -31,6 +32,7 @@ Clock = Callable[[], datetime]
 MAX_NUMBER = 32
 MAX_TEXT = 128
 _TOKEN_CHARS = re.compile(r"[^A-Za-z0-9@._:+\-/~;=]")
+_WORD_CUT = re.compile(r"[^A-Za-z0-9_]")
 _TEXT_CUT = re.compile(r"[^\w .,'@:+\-/()]")
 _DURATION = re.compile(r"^(\d{1,6}):(\d{1,2}):(\d{1,2})$")
 _UP_STATE = "6"  # AST_STATE_UP
@@ -73,6 +75,11 @@ def safe_number(value: str | None, limit: int = MAX_NUMBER) -> str:
 def safe_token(value: str | None, limit: int = MAX_TEXT) -> str:
     """Identifier-like text (SIP Call-ID, flow name, channel name): ASCII punctuation only."""
     return _TOKEN_CHARS.sub("", value or "")[:limit]
+
+
+def safe_word(value: str | None, limit: int = 64) -> str:
+    """A name compared against a fixed set (variable, disposition, dial status)."""
+    return _WORD_CUT.sub("", value or "")[:limit]
 
 
 def safe_text(value: str | None, limit: int = 64) -> str:

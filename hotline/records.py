@@ -23,7 +23,14 @@ from datetime import datetime
 
 from hotline.callrecord import CallRecord, Direction, TimelineEntry
 from hotline.record_call import CallState, var_name
-from hotline.record_fields import Clock, event_time, parse_duration, safe_token, utc_now
+from hotline.record_fields import (
+    Clock,
+    event_time,
+    parse_duration,
+    safe_token,
+    safe_word,
+    utc_now,
+)
 
 __all__ = ["CallRecordBuilder", "RecordUpdate"]
 
@@ -68,8 +75,8 @@ class CallRecordBuilder:
         if name not in _EVENTS or (name == "VarSet" and not var_name(event).startswith("HOTLINE_")):
             return []
         linkedid = safe_token(event.get("Linkedid") or event.get("DestLinkedid"))
-        if not linkedid:
-            logger.debug("call -: %s without Linkedid ignored", name)
+        if not linkedid or not (event.get("Uniqueid") or event.get("DestUniqueid")):
+            logger.debug("call %s: %s without Linkedid or Uniqueid ignored", linkedid or "-", name)
             return []
         if linkedid in self._finished:
             logger.debug("call %s: %s after the call ended ignored", linkedid, name)
@@ -116,6 +123,7 @@ class CallRecordBuilder:
             call = CallState(replace(record), record.started_at, confirmed=False, announced=True)
             call.answer_announced = record.answered_at is not None
             call.pinned = {name for name in ("caller", "did") if getattr(record, name)}
+            call.party_name = record.channel
             self._calls[linkedid] = call
             logger.info("call %s: in-progress record restored, awaiting reconcile", linkedid)
 
@@ -138,16 +146,14 @@ class CallRecordBuilder:
             if uid in call.channels:
                 logger.debug("call %s: repeated Newchannel for %s ignored", record.linkedid, uid)
                 return
-            context, exten = (
-                safe_token(event.get("Context"), 64),
-                safe_token(event.get("Exten"), 64),
-            )
+            context = safe_token(event.get("Context"), 64)
+            exten = safe_token(event.get("Exten"), 64)
             call.note(at, "newchannel", channel, context=context, exten=exten)
         elif name == "Hangup":
             if uid:
                 call.hangup(uid, event, at)
                 call.refresh()
-            if call.confirmed and not call.live():
+            if call.confirmed and not call.live():  # the last channel of the call is gone
                 self._finish(call, call.last_at, estimated=False)
             return
         elif name == "VarSet":
@@ -157,7 +163,7 @@ class CallRecordBuilder:
             if name == "DialBegin":
                 detail["dialstring"] = safe_token(event.get("DialString"), 64)
             else:
-                detail["dialstatus"] = safe_token(event.get("DialStatus"), 32)
+                detail["dialstatus"] = safe_word(event.get("DialStatus"), 32)
             call.note(at, _KINDS[name], channel, **detail)
             dest = safe_token(event.get("DestUniqueid"))
             if dest and safe_token(event.get("DestLinkedid")) == record.linkedid:
@@ -201,6 +207,10 @@ class CallRecordBuilder:
     ) -> None:
         """Finish a call whose channels all vanished; otherwise make its live set the truth."""
         linkedid = call.record.linkedid
+        if not chans and call.channels and not call.live():
+            # a restored call whose channels we all saw hang up since: that was its end
+            self._finish(call, call.last_at, estimated=False)
+            return
         if not chans:
             logger.info("call %s: gone while AMI was away", linkedid)
             call.note(now, "reconciled", reason="gone")
@@ -214,7 +224,7 @@ class CallRecordBuilder:
         for uid, row in chans.items():
             if uid not in call.channels:
                 call.note(now, "reconciled", safe_token(row.get("Channel")), reason="channel_found")
-            call.touch(uid, row, now)
+            call.touch(uid, row, now, estimated=True)
         call.confirmed = True
         call.refresh()
         if not call.live():
@@ -229,6 +239,6 @@ class CallRecordBuilder:
         call.last_at = now
         call.note(now, "reconciled", reason="adopted", estimated="started_at")
         for uid, row in chans.items():
-            call.touch(uid, row, now)
+            call.touch(uid, row, now, estimated=True)
         call.refresh()
         return self._updates(call)

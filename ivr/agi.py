@@ -458,3 +458,9 @@ async def _close(writer: asyncio.StreamWriter) -> None:
     with contextlib.suppress(Exception):
         async with asyncio.timeout(2):
             await writer.wait_closed()
+
+
+if TYPE_CHECKING:
+
+    def _conforms(session: AgiSession) -> AgiChannel:
+        return session  # mypy proves AgiSession satisfies AgiChannel

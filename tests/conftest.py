@@ -44,7 +44,7 @@ def postgres_url() -> Iterator[str]:
     name = f"hotline_test_{uuid.uuid4().hex[:10]}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure means "PostgreSQL is missing"
+    except Exception as exc:
         missing(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     yield f"{base}/{name}"

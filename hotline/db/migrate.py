@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from hotline.db.engine import DATABASE_ERRORS, create_engine, safe_url
 from hotline.errors import DatabaseError
@@ -24,6 +24,8 @@ __all__ = ["MIGRATIONS_DIR", "alembic_config", "current", "upgrade"]
 logger = logging.getLogger(__name__)
 
 _UPGRADE_ERRORS: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, CommandError)
+
+_LOCK_KEY = 0x686F746C696E65  # "hotline"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -45,6 +47,9 @@ async def upgrade(url: str, revision: str = "head") -> None:
     config = alembic_config(url)
 
     def run(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # several nodes may start at once: one migrates, the others wait and find it done
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

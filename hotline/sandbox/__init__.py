@@ -77,8 +77,12 @@ class Sandbox:
         return self.hotline, self.carrier
 
     def start(self) -> None:
+        """Render and start both; an instance whose configuration changed is restarted."""
         for instance in self.instances():
             instance.render(self.settings)
+            if instance.running() and instance.config_digest() != instance.booted_digest():
+                log.info("%s configuration changed: restarting", instance.role)
+                instance.stop()
             instance.start()
 
     def stop(self) -> None:

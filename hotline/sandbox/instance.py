@@ -6,6 +6,7 @@ through the control socket in its run folder, which is how it is checked and sto
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
@@ -55,6 +56,20 @@ class AsteriskInstance:
             (self.base / sub).mkdir(parents=True, exist_ok=True)
         return render_instance(settings, self.role, self.dirs, self.base / "etc")
 
+    def config_digest(self) -> str:
+        """A digest of the rendered configuration, to tell whether a restart is due."""
+        digest = hashlib.sha256()
+        for path in sorted((self.base / "etc").glob("*.conf")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+
+    def booted_digest(self) -> str:
+        """The digest of the configuration the running daemon was started with."""
+        try:
+            return (self.base / "run" / "config.sha256").read_text().strip()
+        except OSError:
+            return ""
+
     def cli(self, command: str, timeout: float = 15.0) -> str:
         """Run one CLI command on the running instance; SandboxError when it is not up."""
         argv = self.host.command("-C", self.conf, "-rx", command)
@@ -103,6 +118,7 @@ class AsteriskInstance:
             except SandboxError:
                 time.sleep(0.2)
                 continue
+            (self.base / "run" / "config.sha256").write_text(self.config_digest())
             log.info("%s Asterisk up (pid %s)", self.role, self.pid())
             return
         raise SandboxError(

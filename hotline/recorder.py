@@ -1,0 +1,128 @@
+"""AMI events in, call records out: the builder at the front, the repository at the back.
+
+The AMI reader must never block, so ``on_event`` only runs the pure builder and queues its
+updates; one writer task saves them in order. When the database fails, updates go to the
+durable spool (in order, behind anything already spooled) and are replayed when it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping, Sequence
+
+from hotline.callrecord import CallRecord
+from hotline.errors import DatabaseError
+from hotline.records import CallRecordBuilder, RecordUpdate
+from hotline.repository_protocol import CallRecordStore
+from hotline.spool import RecordSpool
+
+__all__ = ["CallRecorder"]
+
+log = logging.getLogger(__name__)
+
+
+class CallRecorder:
+    """Feeds the builder and writes its updates, never losing one."""
+
+    def __init__(
+        self,
+        builder: CallRecordBuilder,
+        store: CallRecordStore,
+        spool: RecordSpool,
+        retry_seconds: float = 2.0,
+    ) -> None:
+        self._builder = builder
+        self._store = store
+        self._spool = spool
+        self._retry_seconds = retry_seconds
+        self._queue: asyncio.Queue[RecordUpdate] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.written = 0
+        self.spooled = 0
+
+    async def start(self) -> None:
+        """Pick up calls left unfinished by a previous run, then start writing."""
+        await self._drain_spool()
+        try:
+            unfinished: Sequence[CallRecord] = await self._store.in_progress()
+        except DatabaseError as exc:
+            log.error("cannot load unfinished calls (%s); they are finished on reconnect", exc)
+            unfinished = []
+        self._builder.adopt_unfinished(unfinished)
+        if unfinished:
+            log.info("resuming %d unfinished call records", len(unfinished))
+        self._task = asyncio.create_task(self._write_loop(), name="call-recorder")
+
+    async def stop(self) -> None:
+        """Write everything queued (to the database or the spool), then stop."""
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    def on_event(self, event: Mapping[str, str]) -> None:
+        """AMI subscriber: pure work only, so the reader is never held up."""
+        try:
+            updates = self._builder.feed(event)
+        except Exception:  # a builder bug must not take the AMI reader down
+            log.exception("record builder failed on %s", event.get("Event"))
+            return
+        for update in updates:
+            self._queue.put_nowait(update)
+
+    async def on_connected(self, live_channels: Sequence[Mapping[str, str]]) -> None:
+        """After every AMI (re)login: finish calls that ended unseen, adopt unknown ones."""
+        for update in self._builder.reconcile(live_channels):
+            self._queue.put_nowait(update)
+
+    @property
+    def backlog(self) -> int:
+        """Updates not yet written anywhere plus those waiting in the spool."""
+        return self._queue.qsize() + len(self._spool)
+
+    async def flush(self) -> None:
+        """Wait until every queued update has been written or spooled."""
+        await self._queue.join()
+
+    async def _save(self, update: RecordUpdate) -> None:
+        await self._store.save(update.record, update.entries)
+        self.written += 1
+        log.debug("[%s] record saved (final=%s)", update.record.linkedid, update.final)
+
+    async def _drain_spool(self) -> bool:
+        """True when the spool is empty afterwards."""
+        if not self._spool.path.exists():
+            return True
+        saved = await self._spool.drain(self._save)
+        if saved:
+            log.info("replayed %d spooled record updates", saved)
+        return not self._spool.path.exists()
+
+    async def _write_one(self, update: RecordUpdate) -> None:
+        if await self._drain_spool():
+            try:
+                await self._save(update)
+                return
+            except DatabaseError as exc:
+                log.warning("[%s] database unavailable (%s); spooling", update.record.linkedid, exc)
+        self._spool.append(update)
+        self.spooled += 1
+
+    async def _write_loop(self) -> None:
+        while True:
+            try:
+                update = await asyncio.wait_for(self._queue.get(), self._retry_seconds)
+            except TimeoutError:
+                await self._drain_spool()
+                continue
+            try:
+                await self._write_one(update)
+            except Exception:  # spool disk failure: log loudly, keep serving
+                log.exception("[%s] record update could not be stored", update.record.linkedid)
+            finally:
+                self._queue.task_done()

@@ -1,0 +1,146 @@
+"""Builds every part once, with its dependencies passed in, and runs them on one loop.
+
+Start order: database schema → record writer → AMI (events to the recorder, reconciliation
+after every login) → FastAGI → web. Stop runs it backwards, and the recorder writes (or
+spools) everything it holds before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from hotline.ami import AmiClient
+from hotline.config import Settings
+from hotline.db import CallRecordRepository, create_engine, session_factory, upgrade
+from hotline.errors import AmiError, ConfigError
+from hotline.recorder import CallRecorder
+from hotline.records import CallRecordBuilder
+from hotline.render import AMI_EVENTS
+from hotline.spool import RecordSpool
+from hotline.web.app import WebDeps, create_app
+from ivr.agi import AgiChannel, FastAgiServer, Flow
+from ivr.flows.hotline import hotline_flow
+
+__all__ = ["HotlineService", "default_routes", "run_service"]
+
+log = logging.getLogger(__name__)
+
+RECORD_EVENTS = (*(name for name in AMI_EVENTS if name != "FullyBooted"), "VarSet")
+
+
+def default_routes(settings: Settings) -> dict[str, Flow]:
+    return {settings.inbound.agi_route: hotline_flow}
+
+
+class HotlineService:
+    """The running hotline: one AMI connection, one FastAGI server, one web app."""
+
+    def __init__(self, settings: Settings, routes: Mapping[str, Flow] | None = None) -> None:
+        missing = settings.missing_secrets()
+        if missing:
+            raise ConfigError([f"{path}: secret not set" for path in missing])
+        self.settings = settings
+        self.engine = create_engine(settings.database.url, settings.database.echo)
+        self.records = CallRecordRepository(session_factory(self.engine))
+        self.recorder = CallRecorder(
+            CallRecordBuilder(), self.records, RecordSpool(settings.database.spool_dir)
+        )
+        self.ami = AmiClient.from_settings(settings.asterisk)
+        self.ami.subscribe(self.recorder.on_event, RECORD_EVENTS)
+        self.ami.on_connected(self.recorder.on_connected)
+        self.agi = FastAgiServer.from_settings(
+            routes if routes is not None else default_routes(settings),
+            settings.agi,
+            self._session_ended,
+        )
+        self.web_app = create_app(
+            WebDeps(settings.web.token.get_secret_value(), self.records, self)
+        )
+        self._web_runner: web.AppRunner | None = None
+        self._ami_task: asyncio.Task[None] | None = None
+        self._started_at = time.monotonic()
+
+    async def _session_ended(self, call: AgiChannel, outcome: str) -> None:
+        log.info("[%s] flow %s ended: %s", call.linkedid, call.script, outcome)
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "ok": self.ami.connected,
+            "ami_connected": self.ami.connected,
+            "ami_reconnects": self.ami.reconnects,
+            "agi_sessions": self.agi.sessions_open,
+            "records_written": self.recorder.written,
+            "records_spooled": self.recorder.spooled,
+            "uptime_seconds": round(time.monotonic() - self._started_at, 1),
+        }
+
+    async def _connect_ami(self) -> None:
+        """Keep trying until the first login works; the client reconnects by itself after."""
+        delay = 0.5
+        while True:
+            try:
+                await self.ami.connect()
+                log.info(
+                    "AMI connected to %s:%s",
+                    self.settings.asterisk.ami_host,
+                    self.settings.asterisk.ami_port,
+                )
+                return
+            except AmiError as exc:
+                log.warning("AMI not reachable yet (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.asterisk.ami_reconnect_max_seconds)
+
+    async def start(self) -> None:
+        await upgrade(self.settings.database.url)
+        await self.recorder.start()
+        self._ami_task = asyncio.create_task(self._connect_ami(), name="ami-first-connect")
+        await self.agi.start()
+        self._web_runner = web.AppRunner(self.web_app, access_log=None)
+        await self._web_runner.setup()
+        site = web.TCPSite(self._web_runner, self.settings.web.host, self.settings.web.port)
+        await site.start()
+        log.info(
+            "hotline service up: FastAGI %s:%s, web http://%s:%s",
+            self.settings.agi.host,
+            self.agi.port,
+            self.settings.web.host,
+            self.settings.web.port,
+        )
+
+    async def stop(self) -> None:
+        if self._web_runner is not None:
+            await self._web_runner.cleanup()
+        await self.agi.stop()
+        if self._ami_task is not None:
+            self._ami_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ami_task
+        await self.ami.close()
+        await self.recorder.stop()
+        await self.engine.dispose()
+        log.info("hotline service stopped")
+
+
+async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set), then shut down gracefully."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    service = HotlineService(settings)
+    try:
+        await service.start()
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await service.stop()
