@@ -81,6 +81,10 @@ class CallRecorder:
             self._queue.put_nowait(update)
 
     @property
+    def calls_in_progress(self) -> int:
+        return len(self._builder.in_flight())
+
+    @property
     def backlog(self) -> int:
         """Updates not yet written anywhere plus those waiting in the spool."""
         return self._queue.qsize() + len(self._spool)

@@ -77,6 +77,7 @@ class HotlineService:
             "ami_connected": self.ami.connected,
             "ami_reconnects": self.ami.reconnects,
             "agi_sessions": self.agi.sessions_open,
+            "calls_in_progress": self.recorder.calls_in_progress,
             "records_written": self.recorder.written,
             "records_spooled": self.recorder.spooled,
             "uptime_seconds": round(time.monotonic() - self._started_at, 1),

@@ -14,18 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import missing
+
 PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def running_under_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def missing(what: str) -> None:
-    """A prerequisite is absent: fail under CI, skip elsewhere."""
-    if running_under_ci():
-        pytest.fail(f"{what} (CI=true: required, not skipped)")
-    pytest.skip(what)
 
 
 async def _pg_admin(sql: str) -> None:

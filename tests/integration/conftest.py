@@ -1,0 +1,123 @@
+"""Real Asterisk for integration tests: the sandbox pair on free ports, and the service.
+
+The sandbox instance ``test`` runs beside a developer's ``make run`` (instance ``default``)
+on its own ports. After every test both instances must have no channels left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from hotline.config import Settings
+from hotline.errors import HotlineError
+from hotline.sandbox import Sandbox
+from hotline.service import HotlineService
+from tests.support import missing
+
+_COUNT = re.compile(r"(\d+) active channel")
+
+
+def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def integration_settings(var_dir: Path, database_url: str) -> Settings:
+    """Settings for the test sandbox: own instance, free ports, fresh secrets."""
+    return Settings(
+        var_dir=var_dir,
+        asterisk={
+            "ami_port": free_port(),
+            "ami_secret": secrets.token_urlsafe(16),
+            "sip_port": free_port(socket.SOCK_DGRAM),
+            "rtp_start": 32000,
+            "rtp_end": 32999,
+            "ami_reconnect_max_seconds": 2.0,
+        },
+        carrier={
+            "ami_port": free_port(),
+            "ami_secret": secrets.token_urlsafe(16),
+            "sip_port": free_port(socket.SOCK_DGRAM, "127.0.0.2"),
+            "rtp_start": 33000,
+            "rtp_end": 33999,
+        },
+        agi={"port": free_port()},
+        web={"port": free_port(), "token": secrets.token_urlsafe(16)},
+        database={"url": database_url, "spool_dir": var_dir / "spool"},
+        sandbox={"instance": "test"},
+    )
+
+
+@pytest.fixture(scope="session")
+def sandbox_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    var_dir = tmp_path_factory.mktemp("var")
+    return integration_settings(var_dir, f"sqlite+aiosqlite:///{var_dir / 'hotline.db'}")
+
+
+@pytest.fixture(scope="session")
+def sandbox(sandbox_settings: Settings) -> Iterator[Sandbox]:
+    """Both Asterisk instances, started once for the session."""
+    if os.geteuid() != 0:
+        missing("the Asterisk sandbox needs root (chroot)")
+    box = Sandbox(sandbox_settings)
+    try:
+        box.install()
+        box.build_prompts()
+        box.start()
+    except HotlineError as exc:
+        missing(f"the Asterisk sandbox is not available: {exc}")
+    yield box
+    box.stop()
+
+
+def active_channels(box: Sandbox) -> dict[str, int]:
+    counts = {}
+    for instance in box.instances():
+        match = _COUNT.search(instance.cli("core show channels count"))
+        counts[instance.role] = int(match.group(1)) if match else -1
+    return counts
+
+
+@pytest.fixture
+def asterisk(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The sandbox, checked to be idle before and after the test."""
+    yield sandbox
+    deadline = time.monotonic() + 15
+    counts = active_channels(sandbox)
+    while any(counts.values()) and time.monotonic() < deadline:
+        time.sleep(0.25)
+        counts = active_channels(sandbox)
+    if any(counts.values()):
+        for instance in sandbox.instances():
+            instance.cli("channel request hangup all")
+        pytest.fail(f"channels left after the test: {counts}")
+
+
+@pytest.fixture
+async def service(asterisk: Sandbox, sandbox_settings: Settings) -> AsyncIterator[HotlineService]:
+    """The hotline service, connected to the sandbox's AMI."""
+    svc = HotlineService(sandbox_settings)
+    await svc.start()
+    await wait_until(lambda: svc.ami.connected, 10, "AMI did not connect")
+    yield svc
+    await svc.stop()
+
+
+async def wait_until(predicate: object, within: float, what: str) -> None:
+    assert callable(predicate)
+    deadline = asyncio.get_running_loop().time() + within
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(what)
+        await asyncio.sleep(0.05)
