@@ -1,0 +1,55 @@
+# Two commands: `make run` sets up and starts the hotline; `make test` sets up and runs
+# the whole suite. Everything else here is a step of those two.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOTLINE := $(BIN)/hotline
+SYSTEM_TOOLS := debootstrap espeak-ng sox
+APT_PACKAGES := debootstrap espeak-ng sox
+
+.PHONY: run test setup system-deps secrets sandbox unit integration lint bench clean
+
+run: setup secrets sandbox
+	$(HOTLINE) run
+
+test: setup sandbox
+	$(BIN)/pytest
+
+setup: system-deps $(VENV)/.installed
+
+system-deps:
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+secrets: $(VENV)/.installed
+	@test -f var/secrets.yaml || $(HOTLINE) secrets init
+
+sandbox: $(VENV)/.installed system-deps
+	$(HOTLINE) sandbox install
+
+unit: setup
+	$(BIN)/pytest tests/unit
+
+integration: setup sandbox
+	$(BIN)/pytest tests/integration
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: setup sandbox
+	$(BIN)/python bench/agi_roundtrip.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
