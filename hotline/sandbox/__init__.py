@@ -8,6 +8,7 @@ from pathlib import Path
 from hotline.config import Settings
 from hotline.errors import SandboxError
 from hotline.prompts import LANGUAGES, build_prompts
+from hotline.render import PROJECT_ROOT
 from hotline.sandbox.install import AsteriskHost, detect, install_chroot
 from hotline.sandbox.instance import AsteriskInstance
 
@@ -96,8 +97,9 @@ class Sandbox:
 
     def build_prompts(self) -> list[Path]:
         prompts = self.settings.prompts
+        source = prompts.source_file
         return build_prompts(
-            prompts.source_file,
+            source if source.is_absolute() else PROJECT_ROOT / source,
             self.sound_dirs(),
             self.settings.var_dir / "prompts" / "recorded",
             {"zh": prompts.espeak_voice_zh, "en": prompts.espeak_voice_en},

@@ -95,10 +95,10 @@ async def test_fallback_serves_the_caller_when_the_flow_fails(
     try:
         await wait_until(lambda: service.ami.connected, 10, "AMI did not connect")
         record = await call_and_record(service, sandbox_settings, CallOptions(stay=12))
+        timeline = await service.records.timeline(record.linkedid)
     finally:
         await service.stop()
     assert record.disposition is Disposition.FALLBACK
-    timeline = await service.records.timeline(record.linkedid)
     assert var_values(timeline, "HOTLINE_AGISTATUS") == ["SUCCESS"]
 
 

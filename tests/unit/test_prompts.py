@@ -1,0 +1,73 @@
+"""Prompt texts are checked, synthesised to 8 kHz mono WAVs, and recorded files win."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import pytest
+
+from hotline.errors import ConfigError
+from hotline.prompts import PromptBuildError, build_prompts, load_prompt_texts
+from hotline.render import PROJECT_ROOT
+from tests.support import missing
+
+VOICES = {"zh": "cmn", "en": "en"}
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_committed_prompt_file_is_complete() -> None:
+    names = {p.name for p in load_prompt_texts(PROJECT_ROOT / "prompts" / "prompts.yaml")}
+    assert {"welcome", "fallback", "no-input", "goodbye"} <= names
+
+
+def test_every_problem_is_named(tmp_path: Path) -> None:
+    source = _write(
+        tmp_path / "p.yaml",
+        "welcome: {zh: 您好}\nBad_Name: {zh: x, en: y}\nodd: just text\n"
+        "extra: {zh: x, en: y, fr: z}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_prompt_texts(source)
+    assert caught.value.problems == [
+        "welcome.en: text missing",
+        "Bad_Name: prompt names are lower-case letters, digits and '-'",
+        "odd: give the text per language, e.g. zh: ..., en: ...",
+        "extra: unknown languages ['fr']",
+    ]
+
+
+def test_missing_tool_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = _write(tmp_path / "p.yaml", "hi: {zh: 你好, en: hi}\n")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(PromptBuildError, match="apt-get install -y sox"):
+        build_prompts(source, {"zh": tmp_path, "en": tmp_path}, tmp_path / "rec", VOICES)
+
+
+def test_synthesised_and_recorded_prompts(tmp_path: Path) -> None:
+    if not (shutil.which("sox") and shutil.which("espeak-ng")):
+        missing("sox and espeak-ng are needed (make setup installs them)")
+    source = _write(tmp_path / "p.yaml", "hi: {zh: 你好, en: hello}\n")
+    recorded = tmp_path / "recorded" / "en" / "hi.wav"
+    recorded.parent.mkdir(parents=True)
+    # a "recording": one second of a 1 kHz tone at 44.1 kHz stereo
+    subprocess.run(
+        ["sox", "-n", "-r", "44100", "-c", "2", str(recorded), "synth", "1", "sine", "1000"],
+        check=True,
+    )
+    dirs = {"zh": tmp_path / "zh", "en": tmp_path / "en"}
+    written = build_prompts(source, dirs, tmp_path / "recorded", VOICES)
+    assert sorted(written) == sorted([dirs["zh"] / "hotline/hi.wav", dirs["en"] / "hotline/hi.wav"])
+    for path in written:
+        with wave.open(str(path)) as wav:
+            assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (8000, 1, 2)
+    with wave.open(str(dirs["en"] / "hotline/hi.wav")) as wav:
+        assert wav.getnframes() == 8000  # the recording's one second, not speech
+    with wave.open(str(dirs["zh"] / "hotline/hi.wav")) as wav:
+        assert wav.getnframes() != 8000
