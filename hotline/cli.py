@@ -199,7 +199,11 @@ def render(ctx: click.Context, out: str, base: str) -> None:
 
     settings = _settings(ctx)
     dirs = InstanceDirs(base=base, modules="/usr/lib/asterisk/modules", data="/usr/share/asterisk")
-    for path in render_instance(settings, "hotline", dirs, Path(out)):
+    try:
+        written = render_instance(settings, "hotline", dirs, Path(out))
+    except HotlineError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in written:
         click.echo(path)
 
 

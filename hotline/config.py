@@ -28,7 +28,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from hotline.errors import ConfigError
 
@@ -268,7 +273,10 @@ def load_settings(
 ) -> Settings:
     """Read and validate the settings; every problem is reported with its key path."""
     env = os.environ
-    config_path = Path(config_file or env.get("HOTLINE_CONFIG", DEFAULT_CONFIG_FILE))
+    explicit = config_file or env.get("HOTLINE_CONFIG")
+    config_path = Path(explicit or DEFAULT_CONFIG_FILE)
+    if explicit and not config_path.is_file():
+        raise ConfigError([f"{config_path}: settings file not found"])
     secrets_path = Path(secrets_file or env.get("HOTLINE_SECRETS_FILE", DEFAULT_SECRETS_FILE))
     config = _read_yaml(config_path, "settings")
     secrets = _read_yaml(secrets_path, "secrets")
@@ -291,3 +299,5 @@ def load_settings(
         return Settings(**_merge(config, secrets))
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc)) from exc
+    except SettingsError as exc:  # an environment variable that is not valid JSON
+        raise ConfigError([f"environment (HOTLINE_*): {exc}"]) from exc

@@ -39,21 +39,30 @@ class CallRecorder:
         self._retry_seconds = retry_seconds
         self._queue: asyncio.Queue[RecordUpdate] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._adopted = False
         self.written = 0
         self.spooled = 0
 
     async def start(self) -> None:
         """Pick up calls left unfinished by a previous run, then start writing."""
         await self._drain_spool()
+        await self._adopt_unfinished()
+        self._task = asyncio.create_task(self._write_loop(), name="call-recorder")
+
+    async def _adopt_unfinished(self) -> None:
+        """Hand rows still ``in_progress`` to the builder; retried at each AMI login until
+        the database answers, so such rows are always finished or continued."""
+        if self._adopted:
+            return
         try:
             unfinished: Sequence[CallRecord] = await self._store.in_progress()
         except DatabaseError as exc:
-            log.error("cannot load unfinished calls (%s); they are finished on reconnect", exc)
-            unfinished = []
+            log.error("cannot load unfinished calls yet (%s); retried at the next AMI login", exc)
+            return
         self._builder.adopt_unfinished(unfinished)
+        self._adopted = True
         if unfinished:
             log.info("resuming %d unfinished call records", len(unfinished))
-        self._task = asyncio.create_task(self._write_loop(), name="call-recorder")
 
     async def stop(self) -> None:
         """Write everything queued (to the database or the spool), then stop."""
@@ -77,6 +86,7 @@ class CallRecorder:
 
     async def on_connected(self, live_channels: Sequence[Mapping[str, str]]) -> None:
         """After every AMI (re)login: finish calls that ended unseen, adopt unknown ones."""
+        await self._adopt_unfinished()
         for update in self._builder.reconcile(live_channels):
             self._queue.put_nowait(update)
 

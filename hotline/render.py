@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
+from pydantic import SecretStr
 
 from hotline.config import AsteriskSettings, CarrierSettings, Settings
+from hotline.errors import ConfigError
 
 __all__ = [
     "AMI_EVENTS",
@@ -93,6 +95,14 @@ def ring_wait_seconds(settings: Settings) -> int:
     return (inbound.answer_after_rings - 1) * inbound.ring_cadence_seconds + 1
 
 
+def _secret(value: SecretStr, key: str) -> str:
+    """Asterisk would accept an empty AMI secret; we never render one."""
+    plain = value.get_secret_value()
+    if not plain:
+        raise ConfigError([f"{key}: secret not set (environment or the secrets file)"])
+    return plain
+
+
 def _context(settings: Settings, role: Role, dirs: InstanceDirs) -> dict[str, Any]:
     local: AsteriskSettings | CarrierSettings
     remote: AsteriskSettings | CarrierSettings
@@ -110,7 +120,9 @@ def _context(settings: Settings, role: Role, dirs: InstanceDirs) -> dict[str, An
             "host": local.ami_host,
             "port": local.ami_port,
             "user": local.ami_user,
-            "secret": local.ami_secret.get_secret_value(),
+            "secret": _secret(
+                local.ami_secret, f"{'asterisk' if role == 'hotline' else role}.ami_secret"
+            ),
             "classes": classes,
             "eventfilters": filters,
             "writetimeout": 250,

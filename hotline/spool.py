@@ -115,5 +115,8 @@ class RecordSpool:
             self.path.unlink(missing_ok=True)
             return
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before it replaces the old spool
         os.replace(tmp, self.path)

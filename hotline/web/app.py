@@ -102,7 +102,8 @@ async def _health(request: web.Request) -> web.Response:
 
 async def _list_calls(request: web.Request) -> web.Response:
     raw = request.query.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= 500:
+    # isascii: str.isdigit() accepts "²", which int() refuses; the length bounds int() too
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= 500:
         return _error(400, "limit: a whole number from 1 to 500")
     try:
         records = await request.app[DEPS].records.recent(int(raw))

@@ -1,0 +1,326 @@
+"""Settings: defaults, the YAML file, the secrets file, the environment, and ``config check``."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from hotline.cli import main
+from hotline.config import Settings, load_settings, secret_fields
+from hotline.errors import ConfigError
+
+SECRETS = {"asterisk.ami_secret", "carrier.ami_secret", "web.token"}
+ALL_SECRETS_YAML = """
+asterisk: {ami_secret: ami-pw}
+carrier: {ami_secret: carrier-pw}
+web: {token: web-token}
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No HOTLINE_* variable from the developer's shell, and no var/secrets.yaml in reach."""
+    for name in list(os.environ):
+        if name.startswith("HOTLINE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(config: Path, secrets: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_settings(config, secrets)
+    return info.value.problems
+
+
+def test_secret_fields_are_the_three_secrets() -> None:
+    assert set(secret_fields(Settings)) == SECRETS
+
+
+def test_defaults_load_without_any_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no hotline.yaml here; the default path may be absent
+    monkeypatch.delenv("HOTLINE_CONFIG", raising=False)
+    settings = load_settings(None, tmp_path / "absent-secrets.yaml")
+    assert settings.asterisk.ami_port == 5038
+    assert settings.asterisk.ami_host == "127.0.0.1"
+    assert settings.agi.host == "127.0.0.1" and settings.agi.port == 4573
+    assert settings.inbound.answer_after_rings == 2
+    assert settings.inbound.fallback_queue == "reception"
+    assert settings.database.url == "sqlite+aiosqlite:///var/hotline.db"
+    assert sorted(settings.missing_secrets()) == sorted(SECRETS)
+
+
+def test_default_paths_are_hotline_yaml_and_var_secrets_in_the_working_folder(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "hotline.yaml", "asterisk: {ami_port: 5100}\n")
+    (tmp_path / "var").mkdir()
+    write(tmp_path / "var" / "secrets.yaml", "web: {token: from-default-path}\n")
+    settings = load_settings()
+    assert settings.asterisk.ami_port == 5100
+    assert settings.web.token.get_secret_value() == "from-default-path"
+
+
+def test_yaml_override_is_applied_and_other_defaults_kept(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "hotline.yaml",
+        "asterisk:\n  ami_port: 5100\n  sip_port: 5070\ninbound:\n  answer_after_rings: 3\n",
+    )
+    settings = load_settings(config, tmp_path / "none.yaml")
+    assert settings.asterisk.ami_port == 5100
+    assert settings.asterisk.sip_port == 5070
+    assert settings.asterisk.ami_user == "hotline"  # untouched key of the same section
+    assert settings.inbound.answer_after_rings == 3
+    assert settings.inbound.number == "95007"
+
+
+def test_environment_wins_over_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write(tmp_path / "hotline.yaml", "asterisk:\n  ami_port: 5100\n  sip_port: 5070\n")
+    monkeypatch.setenv("HOTLINE_ASTERISK__AMI_PORT", "5039")
+    settings = load_settings(config, tmp_path / "none.yaml")
+    assert settings.asterisk.ami_port == 5039
+    assert settings.asterisk.sip_port == 5070  # the file's other keys of the section survive
+
+
+def test_environment_value_is_validated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_ASTERISK__AMI_PORT", "70000")
+    problems = problems_of(write(tmp_path / "empty.yaml", ""), tmp_path / "none-secrets.yaml")
+    assert len(problems) == 1 and problems[0].startswith("asterisk.ami_port: ")
+
+
+def test_environment_section_that_is_not_json_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOTLINE_ASTERISK", "not-json")
+    config = write(tmp_path / "hotline.yaml", "")
+    problems = problems_of(config, tmp_path / "none-secrets.yaml")
+    assert len(problems) == 1 and "asterisk" in problems[0], problems
+
+
+def test_an_explicit_settings_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path / "typo.yaml", tmp_path / "none-secrets.yaml")
+    assert problems == [f"{tmp_path / 'typo.yaml'}: settings file not found"]
+
+
+def test_secret_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_WEB__TOKEN", "env-token")
+    settings = load_settings(write(tmp_path / "empty.yaml", ""), tmp_path / "none-secrets.yaml")
+    assert settings.web.token.get_secret_value() == "env-token"
+    assert "web.token" not in settings.missing_secrets()
+
+
+def test_every_invalid_value_is_reported_with_its_key_path(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "hotline.yaml",
+        """
+asterisk:
+  ami_port: 70000
+  no_such_key: 1
+agi:
+  host: 0.0.0.0
+inbound:
+  answer_after_rings: 7
+database:
+  url: mysql://x
+""",
+    )
+    problems = problems_of(config, tmp_path / "none.yaml")
+    assert len(problems) == 5
+    for problem in problems:
+        assert "\n" not in problem
+    paths = sorted(problem.split(": ", 1)[0] for problem in problems)
+    assert paths == [
+        "agi.host",
+        "asterisk.ami_port",
+        "asterisk.no_such_key",
+        "database.url",
+        "inbound.answer_after_rings",
+    ]
+    by_path = {p.split(": ", 1)[0]: p for p in problems}
+    assert "loopback" in by_path["agi.host"]
+    assert "65535" in by_path["asterisk.ami_port"]
+    assert "5" in by_path["inbound.answer_after_rings"]
+    assert "sqlite+aiosqlite://" in by_path["database.url"]
+    assert "extra" in by_path["asterisk.no_such_key"].lower()
+
+
+def test_unknown_top_level_key_is_refused(tmp_path: Path) -> None:
+    config = write(tmp_path / "hotline.yaml", "asterisks:\n  ami_port: 5100\n")
+    assert [p.split(": ", 1)[0] for p in problems_of(config, tmp_path / "none.yaml")] == [
+        "asterisks"
+    ]
+
+
+def test_answer_after_rings_allows_one_to_five(tmp_path: Path) -> None:
+    """The inbound issue allows 1-5 rings (default 2); 6 or more is refused."""
+    for rings in (1, 5):
+        config = write(tmp_path / "hotline.yaml", f"inbound:\n  answer_after_rings: {rings}\n")
+        assert load_settings(config, tmp_path / "none.yaml").inbound.answer_after_rings == rings
+    config = write(tmp_path / "hotline.yaml", "inbound:\n  answer_after_rings: 6\n")
+    problems = problems_of(config, tmp_path / "none.yaml")
+    assert [p.split(": ", 1)[0] for p in problems] == ["inbound.answer_after_rings"]
+
+
+@pytest.mark.parametrize("name", ["general", "General", "GENERAL"])
+def test_fallback_queue_general_is_refused(tmp_path: Path, name: str) -> None:
+    config = write(tmp_path / "hotline.yaml", f"inbound:\n  fallback_queue: {name}\n")
+    problems = problems_of(config, tmp_path / "none.yaml")
+    assert len(problems) == 1
+    assert problems[0].startswith("inbound.fallback_queue: ")
+    assert "reserved" in problems[0]
+
+
+@pytest.mark.parametrize("path", sorted(SECRETS))
+def test_secret_in_the_settings_file_is_refused(tmp_path: Path, path: str) -> None:
+    section, key = path.split(".")
+    config = write(tmp_path / "hotline.yaml", f"{section}:\n  {key}: leaked\n")
+    secrets = tmp_path / "secrets.yaml"
+    problems = problems_of(config, secrets)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{path}: ")
+    assert str(secrets) in problems[0] and str(config) in problems[0]
+    assert "leaked" not in problems[0]
+
+
+def test_non_secret_in_the_secrets_file_is_refused(tmp_path: Path) -> None:
+    secrets = write(
+        tmp_path / "secrets.yaml", "asterisk:\n  ami_secret: ok\n  ami_port: 5100\nsite_name: x\n"
+    )
+    problems = problems_of(write(tmp_path / "empty.yaml", ""), secrets)
+    assert sorted(p.split(": ", 1)[0] for p in problems) == ["asterisk.ami_port", "site_name"]
+    assert all("may only hold secrets" in p for p in problems)
+
+
+def test_secrets_file_values_are_loaded(tmp_path: Path) -> None:
+    secrets = write(tmp_path / "secrets.yaml", ALL_SECRETS_YAML)
+    config = write(tmp_path / "hotline.yaml", "asterisk:\n  ami_port: 5100\n")
+    settings = load_settings(config, secrets)
+    assert settings.asterisk.ami_secret.get_secret_value() == "ami-pw"
+    assert settings.asterisk.ami_port == 5100  # merged with, not replaced by, the secrets
+    assert settings.carrier.ami_secret.get_secret_value() == "carrier-pw"
+    assert settings.web.token.get_secret_value() == "web-token"
+    assert settings.missing_secrets() == []
+
+
+def test_missing_secrets_lists_only_the_empty_ones(tmp_path: Path) -> None:
+    secrets = write(tmp_path / "secrets.yaml", "carrier: {ami_secret: carrier-pw}\n")
+    settings = load_settings(write(tmp_path / "empty.yaml", ""), secrets)
+    assert sorted(settings.missing_secrets()) == ["asterisk.ami_secret", "web.token"]
+
+
+@pytest.mark.parametrize("which", ["config", "secrets"])
+def test_invalid_yaml_names_the_file(tmp_path: Path, which: str) -> None:
+    broken = write(tmp_path / f"{which}.yaml", "asterisk: [\n")
+    config, secrets = (
+        (broken, tmp_path / "absent.yaml")
+        if which == "config"
+        else (write(tmp_path / "empty.yaml", ""), broken)
+    )
+    problems = problems_of(config, secrets)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{broken}: not valid YAML")
+
+
+@pytest.mark.parametrize("text", ["- a\n- b\n", "just a string\n", "42\n"])
+def test_top_level_must_be_a_mapping(tmp_path: Path, text: str) -> None:
+    config = write(tmp_path / "hotline.yaml", text)
+    assert problems_of(config, tmp_path / "none.yaml") == [
+        f"{config}: the top level must be a mapping of sections"
+    ]
+
+
+def test_empty_file_means_defaults(tmp_path: Path) -> None:
+    config = write(tmp_path / "hotline.yaml", "# nothing set\n")
+    assert load_settings(config, tmp_path / "none.yaml").asterisk.ami_port == 5038
+
+
+# the command line
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_config_check_prints_every_problem_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write(
+        tmp_path / "hotline.yaml",
+        "asterisk: {ami_port: 70000}\nagi: {host: 0.0.0.0}\ninbound: {fallback_queue: general}\n",
+    )
+    monkeypatch.setenv("HOTLINE_SECRETS_FILE", str(write(tmp_path / "s.yaml", ALL_SECRETS_YAML)))
+    code, output = run_cli("--config", str(config), "config", "check")
+    assert code == 1
+    lines = output.splitlines()
+    assert sorted(line.split(": ", 1)[0] for line in lines) == [
+        "agi.host",
+        "asterisk.ami_port",
+        "inbound.fallback_queue",
+    ]
+    assert "settings OK" not in output
+
+
+def test_config_check_reports_missing_secrets_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write(tmp_path / "hotline.yaml", "asterisk: {ami_port: 5100}\n")
+    secrets = write(tmp_path / "s.yaml", "web: {token: web-token}\n")
+    monkeypatch.setenv("HOTLINE_SECRETS_FILE", str(secrets))
+    code, output = run_cli("--config", str(config), "config", "check")
+    assert code == 1
+    assert sorted(line.split(": ", 1)[0] for line in output.splitlines()) == [
+        "asterisk.ami_secret",
+        "carrier.ami_secret",
+    ]
+    assert "settings OK" not in output
+
+
+def test_config_check_ok(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write(tmp_path / "hotline.yaml", "asterisk: {ami_port: 5100}\n")
+    monkeypatch.setenv("HOTLINE_SECRETS_FILE", str(write(tmp_path / "s.yaml", ALL_SECRETS_YAML)))
+    code, output = run_cli("--config", str(config), "config", "check")
+    assert (code, output.strip()) == (0, "settings OK")
+
+
+def test_secrets_init_creates_a_private_file_and_keeps_existing_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "var" / "my-secrets.yaml"
+    code, output = run_cli("secrets", "init", "--file", str(target))
+    assert code == 0 and "3 secrets generated" in output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    first = yaml.safe_load(target.read_text(encoding="utf-8"))
+    values = {path: first[path.split(".")[0]][path.split(".")[1]] for path in SECRETS}
+    assert all(isinstance(v, str) and len(v) >= 24 for v in values.values())
+    assert len(set(values.values())) == 3
+
+    code, output = run_cli("secrets", "init", "--file", str(target))
+    assert code == 0 and "0 secrets generated" in output
+    assert yaml.safe_load(target.read_text(encoding="utf-8")) == first
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+    # the generated file is a valid secrets file: config check passes with it
+    monkeypatch.setenv("HOTLINE_SECRETS_FILE", str(target))
+    code, output = run_cli("--config", str(write(tmp_path / "empty.yaml", "")), "config", "check")
+    assert (code, output.strip()) == (0, "settings OK")
+
+
+def test_secrets_init_fills_only_the_missing_and_tightens_the_mode(tmp_path: Path) -> None:
+    target = write(tmp_path / "s.yaml", "web: {token: mine}\n")
+    target.chmod(0o644)
+    code, output = run_cli("secrets", "init", "--file", str(target))
+    assert code == 0 and "2 secrets generated" in output
+    data = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert data["web"]["token"] == "mine"
+    assert data["asterisk"]["ami_secret"] and data["carrier"]["ami_secret"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
