@@ -1,7 +1,8 @@
 """Real Asterisk for integration tests: the sandbox pair on free ports, and the service.
 
-The sandbox instance ``test`` runs beside a developer's ``make run`` (instance ``default``)
-on its own ports. After every test both instances must have no channels left.
+Each test session runs its own sandbox instance (``test-<pid>``) beside a developer's
+``make run`` (instance ``default``), on its own ports. After every test both instances
+must have no channels left.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import os
 import re
 import secrets
+import shutil
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -34,28 +36,33 @@ def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
 
 
 def integration_settings(var_dir: Path, database_url: str) -> Settings:
-    """Settings for the test sandbox: own instance, free ports, fresh secrets."""
+    """Settings for the test sandbox: own instance, free ports, fresh secrets.
+
+    Several test sessions may run at once (developers, helpers, CI): each gets its own
+    sandbox instance and its own RTP port blocks.
+    """
+    block = 30000 + (os.getpid() % 16) * 2000
     return Settings(
         var_dir=var_dir,
         asterisk={
             "ami_port": free_port(),
             "ami_secret": secrets.token_urlsafe(16),
             "sip_port": free_port(socket.SOCK_DGRAM),
-            "rtp_start": 32000,
-            "rtp_end": 32999,
+            "rtp_start": block,
+            "rtp_end": block + 999,
             "ami_reconnect_max_seconds": 2.0,
         },
         carrier={
             "ami_port": free_port(),
             "ami_secret": secrets.token_urlsafe(16),
             "sip_port": free_port(socket.SOCK_DGRAM, "127.0.0.2"),
-            "rtp_start": 33000,
-            "rtp_end": 33999,
+            "rtp_start": block + 1000,
+            "rtp_end": block + 1999,
         },
         agi={"port": free_port()},
         web={"port": free_port(), "token": secrets.token_urlsafe(16)},
         database={"url": database_url, "spool_dir": var_dir / "spool"},
-        sandbox={"instance": "test"},
+        sandbox={"instance": f"test-{os.getpid()}"},
     )
 
 
@@ -79,6 +86,8 @@ def sandbox(sandbox_settings: Settings) -> Iterator[Sandbox]:
         missing(f"the Asterisk sandbox is not available: {exc}")
     yield box
     box.stop()
+    for instance in box.instances():
+        shutil.rmtree(instance.base, ignore_errors=True)
 
 
 def active_channels(box: Sandbox) -> dict[str, int]:
