@@ -342,6 +342,22 @@ def proc_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def open_fds(pid: int | None) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd")) if pid else 0
+    except OSError:
+        return 0
+
+
+def open_files_limit(pid: int | None) -> str:
+    """The soft RLIMIT_NOFILE of a process, from /proc/<pid>/limits."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+            if line.startswith("Max open files"):
+                return line.split()[3]
+    return "?"
+
+
 def active_channels(instance: AsteriskInstance) -> int:
     out = instance.cli("core show channels count", timeout=10)
     match = re.search(r"^\s*(\d+) active channels?$", out, re.MULTILINE)
@@ -360,7 +376,7 @@ class RunResult:
     carrier_cpu: float
     wall: float
     spread: float
-    peak_channels: int
+    peak_fds: int
     load: float
 
     @property
@@ -424,7 +440,7 @@ class Bench:
             tasks.append(asyncio.create_task(self._originate(caller)))
         refused = dict(zip(callers, await asyncio.gather(*tasks), strict=True))
         spread = time.monotonic() - started
-        peak = await self._wait_until_idle(started, len([r for r in refused.values() if not r]))
+        fds = await self._wait_until_idle(started, len([r for r in refused.values() if not r]))
         wall = time.monotonic() - started
         hot1, car1 = proc_cpu(self.hotline.pid()), proc_cpu(self.carrier.pid())
         if baseline_results is not None:
@@ -445,7 +461,7 @@ class Bench:
             else:
                 failures["never reached the flow"] += 1
         return RunResult(
-            mode, calls, report, failures, hot1 - hot0, car1 - car0, wall, spread, peak, load
+            mode, calls, report, failures, hot1 - hot0, car1 - car0, wall, spread, fds, load
         )
 
     async def _ask(self, message: str) -> WorkerReport:
@@ -454,22 +470,29 @@ class Bench:
         return answer if isinstance(answer, WorkerReport) else WorkerReport()
 
     async def _wait_until_idle(self, started: float, placed: int) -> int:
-        """Until every originate is answered or failed and both sides have no channel."""
+        """Until every originate is answered or failed and both sides have no channel.
+
+        Returns the most file descriptors the hotline Asterisk had open meanwhile.
+        """
         deadline = started + self.args.timeout
-        peak = 0
+        peak_fds = 0
         while time.monotonic() < deadline:
-            counts = [
-                await asyncio.to_thread(active_channels, instance)
-                for instance in (self.hotline, self.carrier)
-            ]
-            peak = max(peak, counts[0])
+            peak_fds = max(peak_fds, open_fds(self.hotline.pid()))
+            counts: list[int] = []
+            for instance in (self.hotline, self.carrier):
+                try:
+                    counts.append(await asyncio.to_thread(active_channels, instance))
+                except HotlineError as exc:  # e.g. the CLI socket refused: out of files
+                    log.warning("%s", exc)
+                    counts.append(-1)
             if len(self.responses) >= placed and not any(counts):
-                return peak
+                return peak_fds
             await asyncio.sleep(0.5)
         print(f"  timeout after {self.args.timeout:g} s: hanging up what is left", flush=True)
         for instance in (self.hotline, self.carrier):
-            await self._cli(instance, "channel request hangup all")
-        return peak
+            with contextlib.suppress(HotlineError):
+                await self._cli(instance, "channel request hangup all")
+        return peak_fds
 
     async def set_agi(self, target: str) -> None:
         await self._cli(self.hotline, f"dialplan set global HOTLINE_AGI {target}")
@@ -479,7 +502,7 @@ def print_table(results: list[RunResult]) -> None:
     head = (
         f"{'mode':<8} {'calls':>5} {'done':>5} {'fail':>4} {'peak':>4} {'p50 ms':>7} "
         f"{'p99 ms':>7} {'cmds':>5} {'svc CPU':>7} {'ast CPU':>7} {'car CPU':>7} "
-        f"{'svc/ast':>7} {'wall s':>6} {'load':>4}"
+        f"{'svc/ast':>7} {'wall s':>6} {'fds':>5} {'load':>4}"
     )
     print(head)
     print("-" * len(head))
@@ -489,15 +512,16 @@ def print_table(results: list[RunResult]) -> None:
             f"{r.mode:<8} {r.calls:>5} {r.completed:>5} {sum(r.failures.values()):>4} "
             f"{r.report.peak:>4} {r.report.p50 * 1e3:>7.2f} {r.report.p99 * 1e3:>7.2f} "
             f"{r.report.commands:>5} {r.report.cpu:>7.2f} {r.hotline_cpu:>7.2f} "
-            f"{r.carrier_cpu:>7.2f} {ratio:>7.2f} {r.wall:>6.1f} {r.load:>4.1f}"
+            f"{r.carrier_cpu:>7.2f} {ratio:>7.2f} {r.wall:>6.1f} {r.peak_fds:>5} {r.load:>4.1f}"
         )
     for r in results:
         for cause, count in r.failures.most_common():
             print(f"  {r.mode} N={r.calls}: {count} x {cause}")
     print(
-        "peak = most flows open at once; p50/p99 = AGI command round trip; svc CPU = FastAGI "
-        "service process (baseline: sum of the AGI script processes); ast/car CPU = hotline/"
-        "carrier Asterisk utime+stime; load = 1-min load average at the start"
+        "peak = most flows open at once; p50/p99 = AGI command round trip; svc CPU = FastAGI\n"
+        "service process (baseline: sum of the AGI script processes); ast/car CPU = hotline/\n"
+        "carrier Asterisk utime+stime; fds = most files the hotline Asterisk had open;\n"
+        "load = 1-min load average at the start"
     )
     target = [r for r in results if r.mode == "fastagi" and r.calls == TARGET_CALLS]
     if not target:
@@ -541,7 +565,8 @@ async def run_all(sandbox: Sandbox, args: argparse.Namespace, worker: Connection
     print(
         f"{COMMANDS_PER_FLOW} AGI commands per flow, {args.think:g} s think time between "
         f"commands, calls originated over {args.spread:g} s, answer on ring 1 + greeting, "
-        f"service process nice {args.nice}"
+        f"service process nice {args.nice}, hotline Asterisk open-file limit "
+        f"{open_files_limit(sandbox.hotline.pid())}"
     )
     print_table(results)
 
@@ -585,6 +610,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not ours.poll(30) or ours.recv() != "ready":
             raise HotlineError("the FastAGI worker did not start")
+        for instance in sandbox.instances():
+            with contextlib.suppress(FileNotFoundError):
+                instance.log_file.unlink()  # the bench instance's own log; verbose(3) grows
         sandbox.start()
         asyncio.run(run_all(sandbox, args, ours))
     finally:

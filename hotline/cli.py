@@ -54,6 +54,14 @@ def main(ctx: click.Context, config: str | None) -> None:
     ctx.obj = {"config": config}
 
 
+def _add_feature_commands() -> None:
+    from dialer.cli import COMMANDS as DIALER_COMMANDS
+    from hotline.cli_inbound import COMMANDS as INBOUND_COMMANDS
+
+    for command in (*INBOUND_COMMANDS, *DIALER_COMMANDS):
+        main.add_command(command)
+
+
 @main.group()
 def config() -> None:
     """Settings."""
@@ -308,3 +316,6 @@ def call(ctx: click.Context, as_json: bool, press: str, caller: str, stay: float
             f"{result['linkedid']}: {result['disposition']}, "
             f"{result['duration_seconds']:.1f} s, caller {result['caller']}"
         )
+
+
+_add_feature_commands()

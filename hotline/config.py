@@ -35,6 +35,9 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from hotline.config_dialer import DialerSettings
+from hotline.config_inbound import IvrSettings
+from hotline.config_queues import QueuesSettings
 from hotline.errors import ConfigError
 
 __all__ = [
@@ -189,6 +192,9 @@ class Settings(BaseSettings):
     inbound: InboundSettings = InboundSettings()
     sandbox: SandboxSettings = SandboxSettings()
     prompts: PromptSettings = PromptSettings()
+    ivr: IvrSettings = IvrSettings()
+    queues: QueuesSettings = QueuesSettings()
+    dialer: DialerSettings = DialerSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -17,27 +17,25 @@ from typing import Any
 
 from aiohttp import web
 
+from dialer.feature import DialerFeature
 from hotline.ami import AmiClient
 from hotline.config import Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory, upgrade
 from hotline.errors import AmiError, ConfigError
+from hotline.feature import Feature, FeatureContext
 from hotline.recorder import CallRecorder
 from hotline.records import CallRecordBuilder
 from hotline.render import AMI_EVENTS
 from hotline.spool import RecordSpool
 from hotline.web.app import WebDeps, create_app
 from ivr.agi import AgiChannel, FastAgiServer, Flow
-from ivr.flows.hotline import hotline_flow
+from ivr.feature import InboundFeature
 
-__all__ = ["HotlineService", "default_routes", "run_service"]
+__all__ = ["HotlineService", "run_service"]
 
 log = logging.getLogger(__name__)
 
 RECORD_EVENTS = (*(name for name in AMI_EVENTS if name != "FullyBooted"), "VarSet")
-
-
-def default_routes(settings: Settings) -> dict[str, Flow]:
-    return {settings.inbound.agi_route: hotline_flow}
 
 
 class HotlineService:
@@ -49,20 +47,25 @@ class HotlineService:
             raise ConfigError([f"{path}: secret not set" for path in missing])
         self.settings = settings
         self.engine = create_engine(settings.database.url, settings.database.echo)
-        self.records = CallRecordRepository(session_factory(self.engine))
+        self.sessions = session_factory(self.engine)
+        self.records = CallRecordRepository(self.sessions)
         self.recorder = CallRecorder(
             CallRecordBuilder(), self.records, RecordSpool(settings.database.spool_dir)
         )
         self.ami = AmiClient.from_settings(settings.asterisk)
         self.ami.subscribe(self.recorder.on_event, RECORD_EVENTS)
         self.ami.on_connected(self.recorder.on_connected)
+        context = FeatureContext(settings, self.ami, self.sessions, self.records)
+        self.features: list[Feature] = [InboundFeature(context), DialerFeature(context)]
+        agi_routes: dict[str, Flow] = {}
+        for feature in self.features:
+            agi_routes.update(feature.agi_routes())
         self.agi = FastAgiServer.from_settings(
-            routes if routes is not None else default_routes(settings),
-            settings.agi,
-            self._session_ended,
+            routes if routes is not None else agi_routes, settings.agi, self._session_ended
         )
         self.web_app = create_app(
-            WebDeps(settings.web.token.get_secret_value(), self.records, self)
+            WebDeps(settings.web.token.get_secret_value(), self.records, self),
+            [feature.add_routes for feature in self.features],
         )
         self._web_runner: web.AppRunner | None = None
         self._ami_task: asyncio.Task[None] | None = None
@@ -81,7 +84,7 @@ class HotlineService:
             "records_written": self.recorder.written,
             "records_spooled": self.recorder.spooled,
             "uptime_seconds": round(time.monotonic() - self._started_at, 1),
-        }
+        } | {feature.name: feature.health() for feature in self.features}
 
     async def _connect_ami(self) -> None:
         """Keep trying until the first login works; the client reconnects by itself after."""
@@ -104,6 +107,8 @@ class HotlineService:
         await upgrade(self.settings.database.url)
         await self.recorder.start()
         self._ami_task = asyncio.create_task(self._connect_ami(), name="ami-first-connect")
+        for feature in self.features:
+            await feature.start()
         await self.agi.start()
         self._web_runner = web.AppRunner(self.web_app, access_log=None)
         await self._web_runner.setup()
@@ -121,6 +126,8 @@ class HotlineService:
         if self._web_runner is not None:
             await self._web_runner.cleanup()
         await self.agi.stop()
+        for feature in reversed(self.features):
+            await feature.stop()
         if self._ami_task is not None:
             self._ami_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -126,10 +126,15 @@ async def _get_call(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-def create_app(deps: WebDeps) -> web.Application:
+def create_app(
+    deps: WebDeps, route_installers: Sequence[Callable[[web.Application], None]] = ()
+) -> web.Application:
+    """The app with the core routes; each feature's installer adds its own."""
     app = web.Application(middlewares=[_auth])
     app[DEPS] = deps
     app.router.add_get("/health", _health)
     app.router.add_get("/api/v1/calls", _list_calls)
     app.router.add_get(r"/api/v1/calls/{linkedid:[A-Za-z0-9._-]{1,64}}", _get_call)
+    for install in route_installers:
+        install(app)
     return app

@@ -9,19 +9,22 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
 from hotline.db import Base, create_engine, current, upgrade
 from hotline.db.migrate import MIGRATIONS_DIR, alembic_config
 from hotline.errors import DatabaseError
 
+HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
 
 async def test_upgrade_from_empty_and_again(database_url: str) -> None:
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == "0001"
+    assert await current(database_url) == HEAD
     await upgrade(database_url)  # already at head: nothing to do
-    assert await current(database_url) == "0001"
+    assert await current(database_url) == HEAD
 
 
 async def test_upgrade_from_another_working_directory(
@@ -31,7 +34,7 @@ async def test_upgrade_from_another_working_directory(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     await upgrade(database_url)
-    assert await current(database_url) == "0001"
+    assert await current(database_url) == HEAD
     assert MIGRATIONS_DIR.is_absolute()
 
 
@@ -68,7 +71,7 @@ async def test_downgrade_to_base_and_back(database_url: str) -> None:
     assert set(tables) <= {"alembic_version"}
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == "0001"
+    assert await current(database_url) == HEAD
 
 
 async def test_unknown_revision_raises_database_error(database_url: str) -> None:

@@ -312,8 +312,9 @@ def test_extensions_conf_includes_the_inbound_dialplan_and_sets_the_agi_url(
     hotline_dir: Path,
 ) -> None:
     conf = Conf(hotline_dir / "extensions.conf")
-    assert conf.includes == ["dialplan-inbound.conf"]
-    assert (hotline_dir / "dialplan-inbound.conf").is_file()
+    assert conf.includes == ["dialplan-inbound.conf", "dialplan-outbound.conf"]
+    for included in conf.includes:
+        assert (hotline_dir / included).is_file()
     assert conf.value("globals", "HOTLINE_AGI") == "agi://127.0.0.4:4600"
 
 
@@ -362,8 +363,11 @@ def test_fallback_queue_is_the_configured_one(hotline_dir: Path) -> None:
 
 def test_carrier_has_no_hotline_dialplan(carrier_dir: Path) -> None:
     conf = Conf(carrier_dir / "extensions.conf")
-    assert conf.includes == []
-    assert "caller" in conf.names() and "customers" in conf.names()
+    assert conf.includes == ["carrier-customers.conf", "carrier-agents.conf"]
+    for included in conf.includes:
+        assert (carrier_dir / included).is_file()
+    assert "caller" in conf.names()
+    assert "customers" in Conf(carrier_dir / "carrier-customers.conf").names()
     for name in ("from-carrier", "hotline-inbound", "hotline-fallback", "globals"):
         assert name not in conf.names()
     assert not (carrier_dir / "dialplan-inbound.conf").exists()

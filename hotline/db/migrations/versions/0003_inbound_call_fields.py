@@ -1,0 +1,23 @@
+"""Inbound fields on call records: menu path, queue, agent, score, reason.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-23
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Filled in by the issue that owns these tables."""
+
+
+def downgrade() -> None:
+    """Filled in by the issue that owns these tables."""
