@@ -207,6 +207,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return env_settings, init_settings
 
+    @model_validator(mode="after")
+    def _fallback_queue_exists(self) -> Settings:
+        if self.inbound.fallback_queue not in self.queues.names():
+            raise ValueError(
+                f"inbound.fallback_queue {self.inbound.fallback_queue!r} is not one of the "
+                f"configured queues {sorted(self.queues.names())}"
+            )
+        return self
+
     def missing_secrets(self) -> list[str]:
         """Key paths of secrets that are still empty (the service refuses to start)."""
         missing = []

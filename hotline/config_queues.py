@@ -1,13 +1,80 @@
-"""Settings of the agent queues and the agents (PJSIP endpoints) that serve them."""
+"""Settings of the agent queues and the agents (PJSIP endpoints) that serve them.
+
+Queues are rendered into ``queues.conf``; the menu YAML routes categories to them by name.
+A ring is one 5 s cadence, and an agent is never rung for more than 6 rings.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["QueuesSettings"]
+__all__ = ["AgentSettings", "QueueSettings", "QueuesSettings"]
+
+_NAME = r"^[a-z][a-z0-9-]{0,31}$"
 
 
-class QueuesSettings(BaseModel):
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class QueueSettings(_Section):
+    name: str = Field(pattern=_NAME)
+    title: str = ""
+    priority: int = Field(1, ge=0, le=100)  # caller priority in app_queue; emergency highest
+    strategy: str = Field(
+        "rrmemory", pattern=r"^(ringall|leastrecent|fewestcalls|random|rrmemory|linear|wrandom)$"
+    )
+    agent_ring_seconds: int = Field(25, ge=5, le=30)  # at most 6 rings of 5 s per agent
+    wrapup_seconds: int = Field(15, ge=0, le=600)
+    announce_every_seconds: int = Field(60, ge=0, le=600)  # position and expected wait
+    reassure_every_seconds: int = Field(30, ge=0, le=600)
+    callback_after_seconds: int = Field(90, ge=10, le=3600)  # then press 1 for a callback
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == "general":
+            raise ValueError("'general' is reserved in queues.conf; choose another name")
+        return value
+
+
+class AgentSettings(_Section):
+    id: str = Field(pattern=r"^[0-9]{3,8}$")  # also the PJSIP endpoint agent-<id>
+    name: str = ""
+    queues: tuple[str, ...] = ()
+
+
+def _default_queues() -> tuple[QueueSettings, ...]:
+    return (
+        QueueSettings(name="emergency", title="燃气泄漏/紧急抢修", priority=10),
+        QueueSettings(name="repair", title="故障报修", priority=5),
+        QueueSettings(name="billing", title="账单与缴费", priority=3),
+        QueueSettings(name="appointments", title="预约服务", priority=3),
+        QueueSettings(name="complaints", title="投诉建议表扬", priority=3),
+        QueueSettings(name="reception", title="其他咨询/人工服务", priority=1),
+    )
+
+
+class QueuesSettings(_Section):
     """The ``queues`` section."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    queues: tuple[QueueSettings, ...] = Field(default_factory=_default_queues)
+    agents: tuple[AgentSettings, ...] = ()
+
+    def names(self) -> set[str]:
+        return {queue.name for queue in self.queues}
+
+    def get(self, name: str) -> QueueSettings | None:
+        return next((queue for queue in self.queues if queue.name == name), None)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QueuesSettings:
+        names = [queue.name for queue in self.queues]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"queue names must be unique: {duplicates}")
+        for agent in self.agents:
+            unknown = sorted(set(agent.queues) - set(names))
+            if unknown:
+                raise ValueError(f"agent {agent.id}: unknown queues {unknown}")
+        return self

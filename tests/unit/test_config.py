@@ -324,3 +324,9 @@ def test_secrets_init_fills_only_the_missing_and_tightens_the_mode(tmp_path: Pat
     assert data["web"]["token"] == "mine"
     assert data["asterisk"]["ami_secret"] and data["carrier"]["ami_secret"]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_fallback_queue_must_be_a_configured_queue(tmp_path: Path) -> None:
+    config = write(tmp_path / "hotline.yaml", "inbound:\n  fallback_queue: nowhere\n")
+    problems = problems_of(config, tmp_path / "none.yaml")
+    assert len(problems) == 1 and "'nowhere' is not one of the configured queues" in problems[0]

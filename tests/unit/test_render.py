@@ -26,6 +26,7 @@ from hotline.config import (
     Settings,
     WebSettings,
 )
+from hotline.config_queues import QueueSettings, QueuesSettings
 from hotline.errors import ConfigError
 from hotline.render import AMI_CLASSES, AMI_EVENTS, InstanceDirs, render_instance
 
@@ -130,6 +131,7 @@ def make_settings(rings: int = 3, cadence: int = 5) -> Settings:
             fallback_queue="gas-help",
             agi_route="hotline",
         ),
+        queues=QueuesSettings(queues=(QueueSettings(name="gas-help"),)),
     )
 
 
