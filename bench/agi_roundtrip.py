@@ -2,16 +2,20 @@
 
 What it measures, per N (default 50, 100, 200): the carrier simulator places N calls at
 once into the hotline (AMI ``Originate`` spread over ``--spread`` seconds); each call rings
-once, is answered, hears the greeting and enters ``AGI(${HOTLINE_AGI}/<inbound.agi_route>)``.
-The route runs a bench flow of exactly 10 AGI commands (GET/SET VARIABLE, VERBOSE, EXEC
-NoOp, no media), ``--think`` seconds apart so that the sessions overlap as they would with
-prompts in between, and ends with ``HOTLINE_FLOW_RESULT=done`` so the dialplan hangs up.
+once, is answered and enters ``AGI(${HOTLINE_AGI}/<inbound.agi_route>)``. The route runs a
+bench flow of exactly 10 AGI commands: the greeting (STREAM FILE, as the inbound flow greets
+first; its time is the prompt's length, so it is left out of the percentiles), then nine
+without media (GET/SET VARIABLE, VERBOSE, EXEC NoOp), ``--think`` seconds apart so that the
+sessions overlap as they would with prompts in between; the last sets
+``HOTLINE_FLOW_RESULT=done`` so the dialplan hangs up.
 
 Printed per run: calls, completed flows, failures (by cause), peak concurrent flows, AGI
 command round trip p50/p99 (write of the command to its parsed answer, as the service sees
 it), commands measured, CPU seconds of the service (the FastAGI server runs in its own
 process so the bench driver's AMI work is not counted) next to the hotline Asterisk's and
-the carrier simulator's (utime+stime from /proc), and wall time. ``--baseline`` runs the
+the carrier simulator's (utime+stime from /proc), the most files the hotline Asterisk had
+open, the CPU seconds the rest of the machine used meanwhile (noise) and wall time.
+``--baseline`` runs the
 same flow as a classic process-per-call AGI script with pyst2 (``asterisk.agi.AGI``); its
 service CPU is the sum of the script processes' own CPU.
 
@@ -53,8 +57,9 @@ from hotline.config import Settings
 from hotline.errors import AgiError, HotlineError
 from hotline.render import PROJECT_ROOT
 from hotline.sandbox import AsteriskInstance, Sandbox
-from ivr.agi import AgiChannel, AgiSession, FastAgiServer
+from ivr.agi import AgiChannel, AgiSession
 from ivr.agi_protocol import CommandStats
+from ivr.agi_server import FastAgiServer
 
 log = logging.getLogger("bench.agi_roundtrip")
 
@@ -62,38 +67,48 @@ COMMANDS_PER_FLOW = 10
 HOTLINE_RTP = (40000, 44999)
 CARRIER_RTP = (45000, 49999)
 TARGET_CALLS, TARGET_P99_MS = 200, 10.0
+GREETING = "hotline/welcome"
+MEDIA_VERBS = frozenset({"STREAM FILE"})  # their time is the prompt's length: not counted
 CHROOT_PYTHON = ("python3-minimal", "libpython3-stdlib")  # pyst2 needs pprint
 
 
 # --- the flow (runs in the service process) ----------------------------------------------
 
 
-async def bench_flow(channel: AgiChannel, think: float) -> None:
-    """Exactly 10 AGI commands, no media; raises AgiError if Asterisk answers wrongly."""
+async def bench_flow(channel: AgiChannel, think: float, greeting: bool) -> None:
+    """Exactly 10 AGI commands; raises AgiError if Asterisk answers wrongly.
+
+    The first is the greeting, as in the real inbound flow (or a GET VARIABLE with
+    ``greeting=False``); the other nine carry no media.
+    """
 
     async def pause() -> None:
         if think > 0:
             await asyncio.sleep(think)
 
-    did = await channel.get_variable("HOTLINE_DID")  # 1
+    if greeting:
+        await channel.play(GREETING)  # 1
+    else:
+        await channel.get_variable("HOTLINE_RINGS")  # 1
     await pause()
-    caller = await channel.get_variable("CALLERID(num)") or ""  # 2
+    did = await channel.get_variable("HOTLINE_DID")  # 2
     await pause()
-    await channel.verbose(f"bench flow {caller} to {did}")  # 3
+    caller = await channel.get_variable("CALLERID(num)") or ""  # 3
     await pause()
-    await channel.set_variable("BENCH_STEP", "1")  # 4
+    await channel.verbose(f"bench flow {caller} to {did}")  # 4
     await pause()
-    if await channel.get_variable("BENCH_STEP") != "1":  # 5
+    await channel.set_variable("BENCH_STEP", "1")  # 5
+    await pause()
+    if await channel.get_variable("BENCH_STEP") != "1":  # 6
         raise AgiError("BENCH_STEP did not read back")
     await pause()
-    await channel.exec("NoOp", "bench")  # 6
+    await channel.exec("NoOp", "bench")  # 7
     await pause()
-    await channel.set_variable("BENCH_CALLER", caller)  # 7
+    await channel.set_variable("BENCH_CALLER", caller)  # 8
     await pause()
-    if await channel.get_variable("CHANNEL(linkedid)") != channel.linkedid:  # 8
+    if await channel.get_variable("CHANNEL(linkedid)") != channel.linkedid:  # 9
         raise AgiError("linkedid differs from the AGI argument")
     await pause()
-    await channel.verbose("bench flow done")  # 9
     await channel.set_variable("HOTLINE_FLOW_RESULT", "done")  # 10
 
 
@@ -129,25 +144,23 @@ def _own_cpu() -> float:
 
 
 def agi_worker(
-    conn: Connection, port: int, route: str, think: float, nice: int, log_file: str
+    conn: Connection, port: int, route: str, flow_args: tuple[float, bool], nice: int, log: str
 ) -> None:
     """The service process: a FastAGI server, driven over ``conn`` (begin / end / stop)."""
     if nice:
         os.setpriority(os.PRIO_PROCESS, 0, nice)
-    logging.basicConfig(
-        filename=log_file, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
-    )
-    asyncio.run(_serve_agi(conn, port, route, think))
+    logging.basicConfig(filename=log, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(_serve_agi(conn, port, route, *flow_args))
 
 
-async def _serve_agi(conn: Connection, port: int, route: str, think: float) -> None:
+async def _serve_agi(conn: Connection, port: int, route: str, think: float, greeting: bool) -> None:
     state = _RunState()
 
     async def flow(channel: AgiChannel) -> None:
         state.active += 1
         state.report.peak = max(state.report.peak, state.active)
         try:
-            await bench_flow(channel, think)
+            await bench_flow(channel, think, greeting)
         finally:
             state.active -= 1
 
@@ -155,7 +168,8 @@ async def _serve_agi(conn: Connection, port: int, route: str, think: float) -> N
         state.report.outcomes[session.caller] = outcome
 
     def on_command(verb: str, seconds: float) -> None:
-        state.stats.record(verb, seconds)
+        if verb not in MEDIA_VERBS:
+            state.stats.record(verb, seconds)
 
     server = FastAgiServer(
         {route: flow}, "127.0.0.1", port, on_session_end=ended, on_command=on_command
@@ -202,6 +216,11 @@ def pause():
 
 outcome = "completed"
 try:
+    if GREETING:
+        agi.stream_file(GREETING)  # not timed: its time is the prompt's length
+    else:
+        timed(agi.get_variable, "HOTLINE_RINGS")
+    pause()
     did = timed(agi.get_variable, "HOTLINE_DID"); pause()
     caller = timed(agi.get_variable, "CALLERID(num)"); pause()
     timed(agi.verbose, "bench flow %s to %s" % (caller, did)); pause()
@@ -212,7 +231,6 @@ try:
     timed(agi.appexec, "NoOp", "bench"); pause()
     timed(agi.set_variable, "BENCH_CALLER", caller); pause()
     timed(agi.get_variable, "CHANNEL(linkedid)"); pause()
-    timed(agi.verbose, "bench flow done")
     timed(agi.set_variable, "HOTLINE_FLOW_RESULT", "done")
 except Exception as exc:
     outcome = type(exc).__name__
@@ -247,7 +265,9 @@ def ensure_python(sandbox: Sandbox) -> None:
         raise HotlineError(f"no usable python3 for the baseline: {done.stderr.strip()[-400:]}")
 
 
-def install_baseline(hotline: AsteriskInstance, route: str, think: float) -> tuple[str, Path]:
+def install_baseline(
+    hotline: AsteriskInstance, route: str, think: float, greeting: bool
+) -> tuple[str, Path]:
     """Write the script and pyst2 into agi-bin; (agi-bin as Asterisk sees it, results file)."""
     import asterisk.agi
 
@@ -261,7 +281,8 @@ def install_baseline(hotline: AsteriskInstance, route: str, think: float) -> tup
     shutil.copytree(pyst2, pylib / "asterisk", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(six.origin, pylib / "six.py")
     results_inside = f"{hotline.dirs.base}/spool/bench-baseline.tsv"
-    header = f"THINK = {think!r}\nRESULTS = {results_inside!r}\n"
+    play = GREETING if greeting else ""
+    header = f"THINK = {think!r}\nGREETING = {play!r}\nRESULTS = {results_inside!r}\n"
     text = _BASELINE_SCRIPT.replace("started = time.time()", header + "started = time.time()")
     script = agi_bin / route
     script.write_text(text, encoding="utf-8")
@@ -342,6 +363,13 @@ def proc_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu() -> float:
+    """Busy CPU seconds of the whole machine since boot (all cores), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def open_fds(pid: int | None) -> int:
     try:
         return len(os.listdir(f"/proc/{pid}/fd")) if pid else 0
@@ -377,7 +405,7 @@ class RunResult:
     wall: float
     spread: float
     peak_fds: int
-    load: float
+    other_cpu: float
 
     @property
     def completed(self) -> int:
@@ -431,8 +459,8 @@ class Bench:
             await asyncio.to_thread(baseline_results.unlink, missing_ok=True)
         else:
             await self._ask("begin")
-        load = os.getloadavg()[0]
         hot0, car0 = proc_cpu(self.hotline.pid()), proc_cpu(self.carrier.pid())
+        all0, own0 = machine_cpu(), time.process_time()
         started = time.monotonic()
         tasks = []
         for i, caller in enumerate(callers):
@@ -443,6 +471,7 @@ class Bench:
         fds = await self._wait_until_idle(started, len([r for r in refused.values() if not r]))
         wall = time.monotonic() - started
         hot1, car1 = proc_cpu(self.hotline.pid()), proc_cpu(self.carrier.pid())
+        all1, own1 = machine_cpu(), time.process_time()
         if baseline_results is not None:
             report = await asyncio.to_thread(read_baseline, baseline_results)
         else:
@@ -460,8 +489,10 @@ class Bench:
                 failures[f"flow {outcome}"] += 1
             else:
                 failures["never reached the flow"] += 1
+        ours = (hot1 - hot0) + (car1 - car0) + report.cpu + (own1 - own0)
+        other = all1 - all0 - ours
         return RunResult(
-            mode, calls, report, failures, hot1 - hot0, car1 - car0, wall, spread, fds, load
+            mode, calls, report, failures, hot1 - hot0, car1 - car0, wall, spread, fds, other
         )
 
     async def _ask(self, message: str) -> WorkerReport:
@@ -502,17 +533,18 @@ def print_table(results: list[RunResult]) -> None:
     head = (
         f"{'mode':<8} {'calls':>5} {'done':>5} {'fail':>4} {'peak':>4} {'p50 ms':>7} "
         f"{'p99 ms':>7} {'cmds':>5} {'svc CPU':>7} {'ast CPU':>7} {'car CPU':>7} "
-        f"{'svc/ast':>7} {'wall s':>6} {'fds':>5} {'load':>4}"
+        f"{'svc/ast':>7} {'wall s':>6} {'fds':>5} {'other':>5}"
     )
     print(head)
     print("-" * len(head))
     for r in results:
         ratio = r.report.cpu / r.hotline_cpu if r.hotline_cpu else 0.0
+        rep = r.report
         print(
             f"{r.mode:<8} {r.calls:>5} {r.completed:>5} {sum(r.failures.values()):>4} "
-            f"{r.report.peak:>4} {r.report.p50 * 1e3:>7.2f} {r.report.p99 * 1e3:>7.2f} "
-            f"{r.report.commands:>5} {r.report.cpu:>7.2f} {r.hotline_cpu:>7.2f} "
-            f"{r.carrier_cpu:>7.2f} {ratio:>7.2f} {r.wall:>6.1f} {r.peak_fds:>5} {r.load:>4.1f}"
+            f"{rep.peak:>4} {rep.p50 * 1e3:>7.2f} {rep.p99 * 1e3:>7.2f} {rep.commands:>5} "
+            f"{rep.cpu:>7.2f} {r.hotline_cpu:>7.2f} {r.carrier_cpu:>7.2f} {ratio:>7.2f} "
+            f"{r.wall:>6.1f} {r.peak_fds:>5} {r.other_cpu:>5.1f}"
         )
     for r in results:
         for cause, count in r.failures.most_common():
@@ -521,7 +553,8 @@ def print_table(results: list[RunResult]) -> None:
         "peak = most flows open at once; p50/p99 = AGI command round trip; svc CPU = FastAGI\n"
         "service process (baseline: sum of the AGI script processes); ast/car CPU = hotline/\n"
         "carrier Asterisk utime+stime; fds = most files the hotline Asterisk had open;\n"
-        "load = 1-min load average at the start"
+        "other = CPU s the rest of the machine used meanwhile (the bench's own CLI polls,\n"
+        "anything else running); a busy machine makes p99 mostly a wait for a CPU"
     )
     target = [r for r in results if r.mode == "fastagi" and r.calls == TARGET_CALLS]
     if not target:
@@ -541,7 +574,9 @@ async def run_all(sandbox: Sandbox, args: argparse.Namespace, worker: Connection
     baseline: tuple[str, Path] | None = None
     if args.baseline:
         await asyncio.to_thread(ensure_python, sandbox)
-        baseline = install_baseline(sandbox.hotline, settings.inbound.agi_route, args.think)
+        baseline = install_baseline(
+            sandbox.hotline, settings.inbound.agi_route, args.think, not args.no_greeting
+        )
     await bench.ami.connect()
     results: list[RunResult] = []
     try:
@@ -564,7 +599,8 @@ async def run_all(sandbox: Sandbox, args: argparse.Namespace, worker: Connection
     print()
     print(
         f"{COMMANDS_PER_FLOW} AGI commands per flow, {args.think:g} s think time between "
-        f"commands, calls originated over {args.spread:g} s, answer on ring 1 + greeting, "
+        f"commands, calls originated over {args.spread:g} s, answer on ring 1, command 1 "
+        f"{'GET VARIABLE' if args.no_greeting else 'the greeting (not in p50/p99)'}, "
         f"service process nice {args.nice}, hotline Asterisk open-file limit "
         f"{open_files_limit(sandbox.hotline.pid())}"
     )
@@ -578,6 +614,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--spread", type=float, default=1.0, help="s to originate all calls")
     parser.add_argument("--timeout", type=float, default=90.0, help="s per run at most")
     parser.add_argument("--settle", type=float, default=3.0, help="s of rest between runs")
+    parser.add_argument(
+        "--no-greeting", action="store_true", help="command 1 is GET VARIABLE, not the greeting"
+    )
     parser.add_argument("--nice", type=int, default=0, help="nice value of the service process")
     parser.add_argument("--baseline", action="store_true", help="also run pyst2 classic AGI")
     parser.add_argument("--keep", action="store_true", help="leave the instances running")
@@ -602,7 +641,8 @@ def main(argv: list[str] | None = None) -> int:
     ours, theirs = context.Pipe()
     worker = context.Process(
         target=agi_worker,
-        args=(theirs, settings.agi.port, settings.inbound.agi_route, args.think, args.nice,
+        args=(theirs, settings.agi.port, settings.inbound.agi_route,
+              (args.think, not args.no_greeting), args.nice,
               str(work / "agi-worker.log")),
         daemon=True,
     )  # fmt: skip

@@ -8,6 +8,7 @@ converted instead, so real recordings always win over synthesis.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -99,7 +100,10 @@ def build_prompts(
                 else:
                     raw = Path(tmp) / f"{lang}-{prompt.name}.wav"
                     _run([espeak, "-v", voices[lang], "-w", str(raw), prompt.texts[lang]])
-                _run([sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(target)])
+                # Other instances may be playing the file: write aside, then swap it in.
+                partial = target.with_name(f".{target.stem}.partial.wav")
+                _run([sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(partial)])
+                os.replace(partial, target)
                 written.append(target)
     log.info("built %d prompt files", len(written))
     return written

@@ -86,8 +86,7 @@ def sandbox(sandbox_settings: Settings) -> Iterator[Sandbox]:
         missing(f"the Asterisk sandbox is not available: {exc}")
     yield box
     box.stop()
-    for instance in box.instances():
-        shutil.rmtree(instance.base, ignore_errors=True)
+    shutil.rmtree(box.hotline.base.parent, ignore_errors=True)  # the test-<pid> folder
 
 
 def active_channels(box: Sandbox) -> dict[str, int]:
