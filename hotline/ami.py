@@ -158,10 +158,12 @@ class AmiClient:
         """Stop reconnecting and fail every pending action, leaving no task behind."""
         self._manager.closing = True
         task, self._supervisor = self._supervisor, None
-        if task is not None:
+        while task is not None and not task.done():
+            # Python 3.11's wait_for can swallow one cancellation mid-connect: ask again.
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait({task}, timeout=0.5)
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            log.warning("AMI supervisor ended with %r", task.exception())
         was_connected, self._connected = self._connected, False
         self._manager.close()
         self._manager.send_awaiting_actions()  # closing: fails whatever waits for a re-send

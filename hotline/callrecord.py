@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CallRecord", "Direction", "Disposition", "TimelineEntry"]
+__all__ = ["CallRecord", "Direction", "Disposition", "ScoreStatus", "TimelineEntry"]
 
 
 class Direction(StrEnum):
@@ -23,7 +23,15 @@ class Direction(StrEnum):
 
 
 class Disposition(StrEnum):
-    """How a call ended. Flows may set a more specific one through ``HOTLINE_DISPOSITION``."""
+    """How a call ended. Flows may set a more specific one through ``HOTLINE_DISPOSITION``.
+
+    Precedence when several apply (``hotline.record_call.CallState.final_disposition``):
+    ``fallback`` (the service could not serve the call: the fact an admin must see) >
+    ``answered`` when an agent connected > the flow's own (``no_input``, ``after_hours``,
+    ``blocked``, ``callback_requested``) > ``abandoned_queue`` (joined a queue, never
+    reached an agent) > ``abandoned_ivr`` (entered the IVR, left before its flow finished)
+    > ``answered`` > ``abandoned``/``lost``/``failed`` for calls never answered.
+    """
 
     IN_PROGRESS = "in_progress"
     ANSWERED = "answered"
@@ -38,6 +46,13 @@ class Disposition(StrEnum):
     BLOCKED = "blocked"
     CALLBACK_REQUESTED = "callback_requested"
     FALLBACK = "fallback"  # served by the dialplan fallback because FastAGI was unreachable
+
+
+class ScoreStatus(StrEnum):
+    """Whether a call an agent took got its post-call score (None: no agent took it)."""
+
+    SCORED = "scored"
+    NOT_SCORED = "not_scored"  # an agent answered, the caller gave no score (hung up first)
 
 
 @dataclass(slots=True)
@@ -72,6 +87,18 @@ class CallRecord:
     sip_call_id: str = ""
     flow: str = ""  # the FastAGI route that handled the call, if any
     end_estimated: bool = False  # True when ended_at was inferred after an AMI gap
+    # inbound hotline (HOTLINE_* variables of the flows, queue and agent events)
+    menu_path: str = ""  # keys through the menu, e.g. "2>1"
+    category: str = ""  # business category chosen in the menu
+    queue: str = ""  # the queue the caller joined (last one)
+    wait_seconds: float | None = None  # first queue join → agent connect, else → leaving
+    rings_before_answer: int | None = None  # answer speed: rings the caller heard
+    agent: str = ""  # id of the agent who took the call (the last one, if several)
+    talk_seconds: float | None = None  # agent connect → the agent leg's end
+    score: int | None = None  # post-call score 1-10
+    score_status: ScoreStatus | None = None
+    reason: str = ""  # set by the agent (API/CLI), never by the record builder
+    description: str = ""
     # highest timeline seq given out; a builder adopting the row after a restart continues
     # from it, because the repository ignores entries whose (linkedid, seq) already exists
     last_seq: int = 0
@@ -83,8 +110,13 @@ class CallRecord:
             return None
         return (self.ended_at - self.started_at).total_seconds()
 
+    def __post_init__(self) -> None:
+        # a spooled record comes back with the enum's value as a plain string
+        if isinstance(self.score_status, str):
+            self.score_status = ScoreStatus(self.score_status)
+
     @property
-    def talk_seconds(self) -> float | None:
+    def connected_seconds(self) -> float | None:
         """Seconds from answer to end, or None if never answered or still running."""
         if self.ended_at is None or self.answered_at is None:
             return None

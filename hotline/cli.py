@@ -56,10 +56,13 @@ def main(ctx: click.Context, config: str | None) -> None:
 
 def _add_feature_commands() -> None:
     from dialer.cli import COMMANDS as DIALER_COMMANDS
+    from hotline.cli_agents import COMMANDS as AGENT_COMMANDS
+    from hotline.cli_agents import call_group
     from hotline.cli_inbound import COMMANDS as INBOUND_COMMANDS
 
-    for command in (*INBOUND_COMMANDS, *DIALER_COMMANDS):
+    for command in (*INBOUND_COMMANDS, *AGENT_COMMANDS, *DIALER_COMMANDS):
         main.add_command(command)
+    main.add_command(call_group(main.commands["call"]))  # adds `call reason`
 
 
 @main.group()

@@ -2,6 +2,11 @@
 
 Queues are rendered into ``queues.conf``; the menu YAML routes categories to them by name.
 A ring is one 5 s cadence, and an agent is never rung for more than 6 rings.
+
+Agents are rendered as PJSIP endpoints ``agent-<id>`` but are *dynamic* queue members:
+they join queues at login (AMI ``QueueAdd``), so an agent who is not working is never
+rung and ``logout`` (``QueueRemove``) works; a static member could not be removed. An
+agent's ``queues`` are the ones a login without ``--queue`` joins.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class QueueSettings(_Section):
     announce_every_seconds: int = Field(60, ge=0, le=600)  # position and expected wait
     reassure_every_seconds: int = Field(30, ge=0, le=600)
     callback_after_seconds: int = Field(90, ge=10, le=3600)  # then press 1 for a callback
+    retry_seconds: int = Field(2, ge=0, le=60)  # pause before the next round of agents
 
     @field_validator("name")
     @classmethod
@@ -42,6 +48,19 @@ class AgentSettings(_Section):
     id: str = Field(pattern=r"^[0-9]{3,8}$")  # also the PJSIP endpoint agent-<id>
     name: str = ""
     queues: tuple[str, ...] = ()
+    # Where the agent's phone is reached (a SIP URI). Empty: the carrier simulator's
+    # phone for this agent (sip:agent-<id>@<carrier.sip_bind>:<carrier.sip_port>), which is
+    # what the sandbox uses; a site sets its desk phone's address here.
+    contact: str = Field("", pattern=r"^(sips?:[A-Za-z0-9._~@:;=+-]{1,200})?$")
+
+    @property
+    def endpoint(self) -> str:
+        """The PJSIP endpoint and the queue member interface's resource."""
+        return f"agent-{self.id}"
+
+    @property
+    def interface(self) -> str:
+        return f"PJSIP/{self.endpoint}"
 
 
 def _default_queues() -> tuple[QueueSettings, ...]:
@@ -67,12 +86,19 @@ class QueuesSettings(_Section):
     def get(self, name: str) -> QueueSettings | None:
         return next((queue for queue in self.queues if queue.name == name), None)
 
+    def agent(self, agent_id: str) -> AgentSettings | None:
+        return next((agent for agent in self.agents if agent.id == agent_id), None)
+
     @model_validator(mode="after")
     def _consistent(self) -> QueuesSettings:
         names = [queue.name for queue in self.queues]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"queue names must be unique: {duplicates}")
+        ids = [agent.id for agent in self.agents]
+        repeated = sorted({agent_id for agent_id in ids if ids.count(agent_id) > 1})
+        if repeated:
+            raise ValueError(f"agent ids must be unique: {repeated}")
         for agent in self.agents:
             unknown = sorted(set(agent.queues) - set(names))
             if unknown:

@@ -2,7 +2,8 @@
 
 The interpretation step of the record pipeline: it knows what an event means for a call
 (a channel appears, goes Up, hangs up; a HOTLINE_* variable pins a field) and derives the
-record's fields from the call's first real channel. Routing events to calls, deciding when
+record's fields from the call's first real channel; the inbound hotline's part (IVR
+variables, queue, agent) is in ``hotline.record_inbound``. Routing events to calls, deciding when
 to write and reconciling after AMI gaps stay in ``hotline.records``.
 """
 
@@ -25,6 +26,7 @@ from hotline.record_fields import (
     safe_token,
     safe_word,
 )
+from hotline.record_inbound import INBOUND_VARS, InboundState
 
 __all__ = ["CallState", "ChannelState", "var_name"]
 
@@ -62,6 +64,7 @@ class CallState:
     override: Disposition | None = None
     party_name: str = ""  # a restored record's channel: its party, if it shows up again
     pending: list[TimelineEntry] = field(default_factory=list)
+    inbound: InboundState = field(default_factory=InboundState)
 
     @property
     def linkedid(self) -> str:
@@ -146,7 +149,10 @@ class CallState:
         elif name == "HOTLINE_DISPOSITION":
             value = safe_word(raw, 32).lower()
             valid = value in _SETTABLE or not value
-            self.override = Disposition(value) if value and valid else self.override
+            if valid:  # an empty value withdraws the flow's earlier disposition
+                self.override = Disposition(value) if value else None
+        elif name in INBOUND_VARS:
+            value, valid = self.inbound.apply_var(record, name, raw)
         if valid:
             self.note(at, "var", channel, name=name, value=value)
         else:
@@ -170,9 +176,13 @@ class CallState:
             record.hangup_cause, record.hangup_cause_text = party.cause, party.cause_text
 
     def final_disposition(self, *, estimated: bool) -> Disposition:
-        """A flow's own disposition first, else what the first channel's fate says."""
-        if self.override is not None:
-            return self.override
+        """A flow's own disposition first, else what the first channel's fate says.
+
+        Inbound calls follow the precedence documented on ``Disposition``.
+        """
+        inbound = self.inbound.disposition(self.record, self.override, estimated=estimated)
+        if inbound is not None:
+            return inbound
         if self.record.answered_at is not None:
             return Disposition.ANSWERED
         party = self.party()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 __all__ = [
     "Clock",
+    "agent_id",
     "channel_is_up",
     "event_time",
     "is_local",
@@ -21,6 +22,7 @@ __all__ = [
     "parse_int",
     "safe_digits",
     "safe_number",
+    "safe_path",
     "safe_text",
     "safe_token",
     "safe_word",
@@ -34,6 +36,8 @@ MAX_TEXT = 128
 _TOKEN_CHARS = re.compile(r"[^A-Za-z0-9@._:+\-/~;=]")
 _WORD_CUT = re.compile(r"[^A-Za-z0-9_]")
 _TEXT_CUT = re.compile(r"[^\w .,'@:+\-/()]")
+_PATH_CUT = re.compile(r"[^\w*#>/.:\-]")
+_AGENT = re.compile(r"^[A-Za-z]+/agent-([0-9]{1,16})$")
 _DURATION = re.compile(r"^(\d{1,6}):(\d{1,2}):(\d{1,2})$")
 _UP_STATE = "6"  # AST_STATE_UP
 
@@ -87,6 +91,23 @@ def safe_text(value: str | None, limit: int = 64) -> str:
     if (value or "").strip() == "<unknown>":  # Asterisk's placeholder for an absent caller ID
         return ""
     return " ".join(_TEXT_CUT.sub("", value or "").split())[:limit]
+
+
+def safe_path(value: str | None, limit: int = 128) -> str:
+    """A menu path (keys or node names joined by ``>``): word characters and separators."""
+    return _PATH_CUT.sub("", value or "")[:limit]
+
+
+def agent_id(interface: str | None, member_name: str | None = None) -> str:
+    """The agent's id from a queue member interface ``PJSIP/agent-<id>``.
+
+    Members that are not one of our agent endpoints keep their (cut) member name, so a
+    record still says who took the call.
+    """
+    match = _AGENT.match((interface or "").strip())
+    if match:
+        return match.group(1)
+    return safe_token(member_name or interface, 64)
 
 
 def parse_int(value: str | None) -> int | None:

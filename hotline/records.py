@@ -31,6 +31,7 @@ from hotline.record_fields import (
     safe_word,
     utc_now,
 )
+from hotline.record_inbound import AGENT_EVENTS, QUEUE_EVENTS
 
 __all__ = ["CallRecordBuilder", "RecordUpdate"]
 
@@ -41,6 +42,8 @@ FINISHED_MEMORY = 4096  # finished linkedids remembered so late or repeated even
 _EVENTS = frozenset(
     {"Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "BridgeLeave", "Hangup"}
     | {"VarSet"}
+    | QUEUE_EVENTS
+    | AGENT_EVENTS
 )
 _KINDS = {"DialBegin": "dial_begin", "DialEnd": "dial_end"} | {
     "BridgeEnter": "bridge_enter",
@@ -158,6 +161,10 @@ class CallRecordBuilder:
             return
         elif name == "VarSet":
             call.apply_var(channel, event, at)
+        elif name in QUEUE_EVENTS:
+            call.inbound.queue_event(record, call.note, name, event, at)
+        elif name in AGENT_EVENTS:
+            call.inbound.agent_event(record, call.note, name, event, at)
         elif name in ("DialBegin", "DialEnd"):
             detail = {"dest": safe_token(event.get("DestChannel"))}
             if name == "DialBegin":
@@ -178,6 +185,7 @@ class CallRecordBuilder:
         record = call.record
         record.ended_at = max(at, record.started_at, record.answered_at or at)
         record.end_estimated = estimated
+        call.inbound.close(record, record.ended_at)
         record.disposition = call.final_disposition(estimated=estimated)
         self._calls.pop(record.linkedid, None)
         self._finished[record.linkedid] = None

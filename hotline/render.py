@@ -22,6 +22,7 @@ from hotline.errors import ConfigError
 __all__ = [
     "AMI_EVENTS",
     "PROJECT_ROOT",
+    "REASSURE_PROMPT",
     "InstanceDirs",
     "Role",
     "render_instance",
@@ -73,6 +74,10 @@ AMI_CLASSES = "read = call,dialplan,user,agent\nwrite = call,originate,agent,rep
 CARRIER_AMI_CLASSES = "read = call,user\nwrite = originate,call,reporting,system"
 
 
+# Played to callers waiting in a queue every ``reassure_every_seconds`` (periodic-announce).
+REASSURE_PROMPT = "hotline/queue-reassure"
+
+
 @dataclass(frozen=True)
 class InstanceDirs:
     """Where one Asterisk instance keeps its files, as Asterisk itself sees the paths."""
@@ -102,6 +107,20 @@ def ring_wait_seconds(settings: Settings) -> int:
     """Seconds of ringing before answer: into the configured ring, 1 s after it starts."""
     inbound = settings.inbound
     return (inbound.answer_after_rings - 1) * inbound.ring_cadence_seconds + 1
+
+
+def _agents(settings: Settings) -> list[dict[str, str]]:
+    """Agent endpoints: each phone's contact, the carrier simulator's when none is set."""
+    carrier = settings.carrier
+    return [
+        {
+            "id": agent.id,
+            "endpoint": agent.endpoint,
+            "contact": agent.contact
+            or f"sip:{agent.endpoint}@{carrier.sip_bind}:{carrier.sip_port}",
+        }
+        for agent in settings.queues.agents
+    ]
 
 
 def _secret(value: SecretStr, key: str) -> str:
@@ -148,6 +167,9 @@ def _context(settings: Settings, role: Role, dirs: InstanceDirs) -> dict[str, An
         "ring_wait_seconds": ring_wait_seconds(settings),
         "fallback_queue_seconds": 600,
         "site_name": settings.site_name,
+        "queues": settings.queues.queues,
+        "agents": _agents(settings),
+        "reassure_prompt": REASSURE_PROMPT,
     }
 
 

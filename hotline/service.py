@@ -28,6 +28,7 @@ from hotline.records import CallRecordBuilder
 from hotline.render import AMI_EVENTS
 from hotline.spool import RecordSpool
 from hotline.web.app import WebDeps, create_app
+from ivr.agents import AgentsFeature
 from ivr.agi import AgiChannel, FastAgiServer, Flow
 from ivr.feature import InboundFeature
 
@@ -56,7 +57,11 @@ class HotlineService:
         self.ami.subscribe(self.recorder.on_event, RECORD_EVENTS)
         self.ami.on_connected(self.recorder.on_connected)
         context = FeatureContext(settings, self.ami, self.sessions, self.records)
-        self.features: list[Feature] = [InboundFeature(context), DialerFeature(context)]
+        self.features: list[Feature] = [
+            InboundFeature(context),
+            AgentsFeature(context),
+            DialerFeature(context),
+        ]
         agi_routes: dict[str, Flow] = {}
         for feature in self.features:
             agi_routes.update(feature.agi_routes())

@@ -20,10 +20,12 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     func,
@@ -31,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from hotline.callrecord import Direction, Disposition
+from hotline.callrecord import Direction, Disposition, ScoreStatus
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -137,6 +139,18 @@ class CallRecordRow(_Timestamps, Base):
     flow: Mapped[str] = mapped_column(String(64), default="")
     end_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # inbound hotline (migration 0003)
+    menu_path: Mapped[str] = mapped_column(String(128), default="")
+    category: Mapped[str] = mapped_column(String(64), default="")
+    queue: Mapped[str] = mapped_column(String(32), default="", index=True)
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    rings_before_answer: Mapped[int | None] = mapped_column(Integer)
+    agent: Mapped[str] = mapped_column(String(64), default="", index=True)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[int | None] = mapped_column(Integer)
+    score_status: Mapped[ScoreStatus | None] = mapped_column(StrEnumType(ScoreStatus, 16))
+    reason: Mapped[str] = mapped_column(String(128), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
 
 
 class CallEventRow(Base):

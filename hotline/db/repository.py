@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,10 +29,13 @@ logger = logging.getLogger(__name__)
 
 _RECORD_FIELDS = tuple(f.name for f in fields(CallRecord))
 _ENTRY_FIELDS = tuple(f.name for f in fields(TimelineEntry))
+# Written by agents through ``set_notes`` only: the record builder's snapshots never carry
+# them, so a save during or after the call must not overwrite what an agent wrote.
+_NOTE_FIELDS = frozenset({"reason", "description"})
 
 
 def _record_values(record: CallRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in _RECORD_FIELDS}
+    return {name: getattr(record, name) for name in _RECORD_FIELDS if name not in _NOTE_FIELDS}
 
 
 def _to_record(row: CallRecordRow) -> CallRecord:
@@ -71,6 +74,29 @@ class CallRecordRepository:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._prepared: tuple[Any, Any] | None = None
+
+    def _statements(self, session: AsyncSession) -> tuple[Any, Any]:
+        """The record upsert and the timeline insert, built once (Core, not ORM: a save is
+        on every call's path, and the ORM's bulk machinery costs more than the SQL).
+
+        Both take their values as parameters; the upsert's update copies every column
+        from the row offered (``excluded``), except the agent's notes.
+        """
+        if self._prepared is None:
+            insert = _dialect_insert(session)
+            records, events = CallRecordRow.__table__, CallEventRow.__table__
+            upsert = insert(records)
+            columns = [name for name in _RECORD_FIELDS if name not in _NOTE_FIELDS]
+            update = {name: upsert.excluded[name] for name in columns if name != "linkedid"}
+            update["updated_at"] = func.now()
+            self._prepared = (
+                upsert.on_conflict_do_update(index_elements=["linkedid"], set_=update).returning(
+                    records.c.id
+                ),
+                insert(events).on_conflict_do_nothing(index_elements=["linkedid", "seq"]),
+            )
+        return self._prepared
 
     @asynccontextmanager
     async def _session(self, what: str) -> AsyncIterator[AsyncSession]:
@@ -92,32 +118,44 @@ class CallRecordRepository:
         """
         _check(record, entries)
         async with self._session("save") as session:
-            insert = _dialect_insert(session)
-            values = _record_values(record)
-            update = {k: v for k, v in values.items() if k != "linkedid"}
-            update["updated_at"] = func.now()
-            upsert = (
-                insert(CallRecordRow)
-                .values(values)
-                .on_conflict_do_update(index_elements=["linkedid"], set_=update)
-                .returning(CallRecordRow.id)
-            )
-            call_id = (await session.execute(upsert)).scalar_one()
+            upsert, add_events = self._statements(session)
+            connection = await session.connection()
+            call_id = (await connection.execute(upsert, _record_values(record))).scalar_one()
             if entries:
                 rows = [
                     {"call_id": call_id, **{n: getattr(e, n) for n in _ENTRY_FIELDS}}
                     for e in entries
                 ]
-                add_events = insert(CallEventRow).on_conflict_do_nothing(
-                    index_elements=["linkedid", "seq"]
-                )
-                await session.execute(add_events, rows)  # executemany, batched
+                await connection.execute(add_events, rows)  # executemany, batched
         logger.debug(
             "linkedid=%s saved (%s, %s timeline entries offered)",
             record.linkedid,
             record.disposition,
             len(entries),
         )
+
+    async def set_notes(
+        self, linkedid: str, *, reason: str | None = None, description: str | None = None
+    ) -> CallRecord | None:
+        """Set the agent's reason and/or description; the updated record, None if unknown.
+
+        Only the given fields change; the builder's later saves leave them alone.
+        """
+        values: dict[str, Any] = {
+            name: value
+            for name, value in (("reason", reason), ("description", description))
+            if value is not None
+        }
+        query = select(CallRecordRow).where(CallRecordRow.linkedid == linkedid)
+        async with self._session("set_notes") as session:
+            if values:
+                values["updated_at"] = func.now()
+                change = update(CallRecordRow).where(CallRecordRow.linkedid == linkedid)
+                await session.execute(change.values(values))
+            row = (await session.scalars(query)).one_or_none()
+            record = None if row is None else _to_record(row)
+        logger.info("linkedid=%s notes set: %s", linkedid, sorted(values.keys() - {"updated_at"}))
+        return record
 
     async def get(self, linkedid: str) -> CallRecord | None:
         """The record of one call, or None if it was never saved."""

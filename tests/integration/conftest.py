@@ -63,6 +63,8 @@ def integration_settings(var_dir: Path, database_url: str) -> Settings:
         web={"port": free_port(), "token": secrets.token_urlsafe(16)},
         database={"url": database_url, "spool_dir": var_dir / "spool"},
         sandbox={"instance": f"test-{os.getpid()}"},
+        # Tests do not depend on the time of day; the after-hours test forces "closed".
+        ivr={"hours": {"force": "open"}},
     )
 
 
@@ -90,7 +92,7 @@ def sandbox(sandbox_settings: Settings) -> Iterator[Sandbox]:
 
 
 def active_channels(box: Sandbox) -> dict[str, int]:
-    counts = {}
+    counts: dict[str, int] = {}
     for instance in box.instances():
         match = _COUNT.search(instance.cli("core show channels count"))
         counts[instance.role] = int(match.group(1)) if match else -1

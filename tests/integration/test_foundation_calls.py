@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from hotline.ami import AmiEvent
-from hotline.callrecord import CallRecord, Direction, Disposition
+from hotline.callrecord import CallRecord, Direction, Disposition, TimelineEntry
 from hotline.config import Settings
 from hotline.errors import AmiError
 from hotline.render import ring_wait_seconds
@@ -33,25 +33,29 @@ async def call_and_record(
     return await wait_for_record(service.records, placed.sip_call_id, within=15)
 
 
-def var_values(timeline: list[object], name: str) -> list[str]:
+def var_values(timeline: list[TimelineEntry], name: str) -> list[str]:
     return [
-        str(entry.detail.get("value"))  # type: ignore[attr-defined]
+        str(entry.detail.get("value"))
         for entry in timeline
-        if entry.kind == "var" and entry.detail.get("name") == name  # type: ignore[attr-defined]
+        if entry.kind == "var" and entry.detail.get("name") == name
     ]
 
 
-async def test_answered_call_yields_one_complete_record(
+async def test_call_through_the_ivr_yields_one_complete_record(
     service: HotlineService, sandbox_settings: Settings
 ) -> None:
+    """The emergency key pressed during the greeting reaches the flow; no agent is on duty."""
     record = await call_and_record(
-        service, sandbox_settings, CallOptions(press="4711#", caller="13912345678", stay=14)
+        service,
+        sandbox_settings,
+        CallOptions(press="1", press_after=1, caller="13912345678", stay=14),
     )
     assert record.direction is Direction.INBOUND
-    assert record.disposition is Disposition.ANSWERED
+    assert record.disposition is Disposition.ABANDONED_QUEUE
     assert record.caller == "13912345678"
     assert record.called == record.did == sandbox_settings.inbound.number
     assert record.flow == "hotline"
+    assert (record.menu_path, record.category, record.queue) == ("1", "emergency", "emergency")
     assert not record.end_estimated
     assert record.answered_at is not None and record.ended_at is not None
     assert record.started_at <= record.answered_at <= record.ended_at
@@ -60,9 +64,9 @@ async def test_answered_call_yields_one_complete_record(
     assert abs(rung - ring_wait_seconds(sandbox_settings)) < 1.0, rung
     assert record.hangup_cause == 16
     timeline = await service.records.timeline(record.linkedid)
-    # the digits went over RFC 4733 from the simulator and reached the FastAGI flow
-    assert var_values(timeline, "HOTLINE_INPUT") == ["4711"]
-    assert var_values(timeline, "HOTLINE_FLOW_RESULT") == ["done"]
+    # the key went over RFC 4733 from the simulator and reached the FastAGI flow
+    assert var_values(timeline, "HOTLINE_MENU_PATH") == ["1"]
+    assert var_values(timeline, "HOTLINE_FLOW_RESULT") == ["queue"]
     assert [e.seq for e in timeline] == list(range(1, len(timeline) + 1))
     assert len(await service.records.recent(100)) == len(
         {r.linkedid for r in await service.records.recent(100)}
@@ -108,9 +112,9 @@ async def test_caller_hanging_up_mid_flow_still_yields_a_record(
     caplog.set_level(logging.INFO, logger="hotline.service")
     # Greeting ~3.5 s, then the flow's prompt and digit wait: leaving at 6 s is mid-flow.
     record = await call_and_record(service, sandbox_settings, CallOptions(press_after=1, stay=5))
-    assert record.disposition is Disposition.ANSWERED
+    assert record.disposition is Disposition.ABANDONED_IVR
     assert record.ended_at is not None and not record.end_estimated
-    assert record.talk_seconds is not None and 5 <= record.talk_seconds < 9
+    assert record.connected_seconds is not None and 5 <= record.connected_seconds < 9
     await wait_until(lambda: service.agi.sessions_open == 0, 5, "AGI session still open")
     ended = [r.getMessage() for r in caplog.records if record.linkedid in r.getMessage()]
     assert any(message.endswith("ended: hangup") for message in ended), ended
@@ -157,7 +161,7 @@ async def test_ami_drop_mid_call_keeps_the_record_and_resends_nothing(
     finally:
         asterisk.hotline.cli("channel request hangup all")
         await carrier.close()
-    assert record.disposition is Disposition.ANSWERED
+    assert record.disposition is Disposition.ABANDONED_IVR  # left in the menu
     assert not record.end_estimated
     assert record.ended_at is not None and record.answered_at is not None
     assert record.ended_at - record.answered_at > timedelta(seconds=14)

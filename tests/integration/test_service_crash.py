@@ -4,16 +4,23 @@ The service runs as a child process (settings in a YAML file, secrets in a separ
 passed through ``HOTLINE_SECRETS_FILE``, a SQLite file of the test's own so counts are
 exact) and is killed the hard way while a call is up. What must hold afterwards:
 
-* a row written before the crash is never lost or duplicated: the restarted service adopts
-  it (``adopt_unfinished``) and either sees the call end (end observed) or, when the call
-  ended while nobody watched, finishes it at the first reconciliation (end estimated);
-* while no service runs the caller still gets the dialplan's fallback queue, and a call
-  that is still up when the service comes back is adopted from CoreShowChannels.
+* the row written before the crash is neither lost nor duplicated: the restarted service
+  adopts it and either sees the call end (end observed) or, when the call ended while no
+  one watched, finishes it at its first reconciliation (end estimated);
+* while no service runs the caller is still served by the dialplan's fallback queue, and a
+  call still up when the service comes back is adopted from CoreShowChannels.
 
-Known limitation, not hidden here: a call that starts AND ends while the service is down
-leaves no record at all. Records come only from AMI events and from the live channels seen
-at reconciliation; nothing replays what Asterisk did while no one listened (CDR/CEL are
-not read). Test 3 therefore only covers a call still up when the service returns.
+Known limitation, stated rather than hidden: a call that starts AND ends while the service
+is down leaves no record at all. Records come only from AMI events and from the live
+channels seen at reconciliation; nothing replays what Asterisk did while no one listened
+(CDR/CEL are not read). Test 3 therefore covers only a call still up when the service is back.
+
+Known bug, marked with ``pytest.xfail`` at the very end of tests 1 and 3 (every other
+assertion runs first): channel variables the dialplan sets while the service is down
+(``HOTLINE_DISPOSITION=fallback`` when the dead FastAGI sends the caller to the fallback
+queue; ``HOTLINE_DID`` and ``HOTLINE_SIP_CALLID`` of a call adopted from CoreShowChannels)
+are never read back, so a call served by the fallback is recorded as ``answered``. The check
+passes by itself once reconciliation reads those variables.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import pytest
 import yaml
 
 from hotline.ami import AmiClient, AmiEvent
-from hotline.callrecord import CallRecord, Disposition
+from hotline.callrecord import CallRecord, Disposition, TimelineEntry
 from hotline.config import DatabaseSettings, Settings, secret_fields
 from hotline.db import CallRecordRepository, create_engine, session_factory
 from hotline.render import PROJECT_ROOT
@@ -44,7 +51,11 @@ from tests.integration.conftest import wait_until
 pytestmark = pytest.mark.asterisk
 
 HOTLINE = Path(sys.prefix) / "bin" / "hotline"
-LONG_STAY = 40.0  # the caller stays until the test hangs up; this only bounds a failing test
+LONG_STAY = 40.0  # callers stay until the test hangs them up; this only bounds a failed test
+FALLBACK_VARS_LOST = (
+    "known bug: variables set while the service was down (HOTLINE_DISPOSITION=fallback, "
+    "HOTLINE_DID, HOTLINE_SIP_CALLID) are not read back at reconciliation"
+)
 
 
 class ServiceProcess:
@@ -59,15 +70,16 @@ class ServiceProcess:
         values = settings.model_dump(mode="json")
         hidden: dict[str, Any] = {}
         for path in secret_fields(Settings):
-            section, _, key = path.rpartition(".")
-            plain, hide = settings, values
-            for part in filter(None, section.split(".")):
-                plain, hide = getattr(plain, part), hide[part]
-            del hide[key]
-            hidden.setdefault(section, {})[key] = getattr(plain, key).get_secret_value()
-        self.config.write_text(yaml.safe_dump(values), encoding="utf-8")
+            *sections, key = path.split(".")
+            plain, shown, kept = settings, values, hidden
+            for part in sections:
+                plain, shown = getattr(plain, part), shown[part]
+                kept = kept.setdefault(part, {})
+            del shown[key]
+            kept[key] = getattr(plain, key).get_secret_value()
+        self.config.write_text(yaml.safe_dump(values, allow_unicode=True), encoding="utf-8")
+        self.secrets.touch(mode=0o600)
         self.secrets.write_text(yaml.safe_dump(hidden), encoding="utf-8")
-        self.secrets.chmod(0o600)
 
     @property
     def running(self) -> bool:
@@ -80,7 +92,7 @@ class ServiceProcess:
         env["HOTLINE_SECRETS_FILE"] = str(self.secrets)
         started = datetime.now(UTC)
         with self.log.open("ab") as log:
-            log.write(f"--- start at {started.isoformat()}\n".encode())
+            log.write(f"--- started at {started.isoformat()}\n".encode())
             log.flush()
             self._proc = subprocess.Popen(
                 [str(HOTLINE), "--config", str(self.config), "serve"],
@@ -93,16 +105,15 @@ class ServiceProcess:
         return started
 
     def kill(self) -> datetime:
-        """SIGKILL: no shutdown code runs. Returns the time of the kill."""
+        """SIGKILL: no shutdown code runs, nothing is flushed. Returns the time of the kill."""
         assert self._proc is not None and self.running, "the service is not running"
         killed = datetime.now(UTC)
         self._proc.send_signal(signal.SIGKILL)
-        self._proc.wait(timeout=10)
-        assert self._proc.returncode == -signal.SIGKILL
+        assert self._proc.wait(timeout=10) == -signal.SIGKILL
         return killed
 
     def stop(self) -> None:
-        """Teardown: make sure no service process outlives the test."""
+        """Teardown: no service process outlives its test."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait(timeout=10)
@@ -123,7 +134,7 @@ class ServiceProcess:
             return report
 
     async def wait_ready(self, within: float = 20.0) -> None:
-        """Poll /health until the service's AMI is logged in (and has reconciled)."""
+        """Poll /health until the service's AMI is logged in."""
         deadline = asyncio.get_running_loop().time() + within
         while asyncio.get_running_loop().time() < deadline:
             if not self.running:
@@ -132,14 +143,42 @@ class ServiceProcess:
                 if (await self.health()).get("ami_connected"):
                     return
             except (aiohttp.ClientError, TimeoutError):
-                pass
+                pass  # not listening yet
             await asyncio.sleep(0.1)
         raise AssertionError(f"the service was not ready in {within:g} s:\n{self.log_tail()}")
+
+    async def wait_in_flow(self, within: float = 15.0) -> None:
+        """Until a FastAGI session is open: the call is in the service's flow."""
+        deadline = asyncio.get_running_loop().time() + within
+        while (await self.health()).get("agi_sessions", 0) < 1:
+            assert asyncio.get_running_loop().time() < deadline, "the call never reached the flow"
+            await asyncio.sleep(0.1)
+
+
+class Caller:
+    """One test call from the carrier simulator, hung up when the test decides."""
+
+    def __init__(self, box: Sandbox, settings: Settings, caller: str) -> None:
+        self.box = box
+        options = CallOptions(caller=caller, press_after=1, stay=LONG_STAY)
+        self.task: asyncio.Task[PlacedCall] = asyncio.create_task(place_call(settings, options))
+
+    async def hang_up(self) -> PlacedCall:
+        """The caller hangs up (carrier side); returns once the call is over there."""
+        self.box.carrier.cli("channel request hangup all")  # the test's only call
+        return await asyncio.wait_for(self.task, 15)
+
+    async def abandon(self) -> None:
+        if not self.task.done():
+            self.task.cancel()
+            for instance in self.box.instances():
+                instance.cli("channel request hangup all")
+        await asyncio.gather(self.task, return_exceptions=True)
 
 
 @pytest.fixture
 def crash_settings(sandbox_settings: Settings, tmp_path: Path) -> Settings:
-    """The sandbox's settings with a database of this test's own."""
+    """The sandbox's settings with a database (and spool) of this test's own."""
     database = DatabaseSettings(
         url=f"sqlite+aiosqlite:///{tmp_path / 'records.db'}", spool_dir=tmp_path / "spool"
     )
@@ -165,48 +204,31 @@ async def records(crash_settings: Settings) -> AsyncIterator[CallRecordRepositor
 
 
 @pytest.fixture
-async def hotline_ami(crash_settings: Settings) -> AsyncIterator[AmiClient]:
-    """A login of the test's own on the hotline AMI (allowmultiplelogin is on)."""
+async def queue_joins(sandbox: Sandbox, crash_settings: Settings) -> AsyncIterator[list[AmiEvent]]:
+    """QueueCallerJoin events, seen by a hotline AMI login of the test's own."""
+    joined: list[AmiEvent] = []
     client = AmiClient.from_settings(crash_settings.asterisk)
+    client.subscribe(joined.append, ["QueueCallerJoin"])
     await client.connect()
     try:
-        yield client
+        yield joined
     finally:
         await client.close()
 
 
-class Caller:
-    """One test call from the carrier simulator, hung up by the test when it decides."""
-
-    def __init__(self, box: Sandbox, settings: Settings, caller: str) -> None:
-        self.box = box
-        options = CallOptions(caller=caller, press_after=1, stay=LONG_STAY)
-        self.task: asyncio.Task[PlacedCall] = asyncio.create_task(place_call(settings, options))
-
-    async def hang_up(self) -> PlacedCall:
-        """The caller hangs up (on the carrier side); returns once the call is over there."""
-        self.box.carrier.cli("channel request hangup all")  # the test's only call
-        return await asyncio.wait_for(self.task, 15)
-
-    def abandon(self) -> None:
-        if not self.task.done():
-            self.task.cancel()
-            for instance in self.box.instances():
-                instance.cli("channel request hangup all")
-
-
 @pytest.fixture
-async def calls(asterisk: Sandbox, crash_settings: Settings) -> AsyncIterator[list[Caller]]:
+async def calls(asterisk: Sandbox) -> AsyncIterator[list[Caller]]:
+    """Calls placed by the test; a failed test's calls are hung up before the idle check."""
     placed: list[Caller] = []
     yield placed
     for call in placed:
-        call.abandon()
-        with_result = asyncio.gather(call.task, return_exceptions=True)
-        await asyncio.wait_for(with_result, 10)
+        await call.abandon()
 
 
-async def answered_row(records: CallRecordRepository, within: float = 25.0) -> CallRecord:
-    """The one unfinished row of this test's database, once it shows the answer."""
+async def answered_row(
+    records: CallRecordRepository, proc: ServiceProcess, within: float = 25.0
+) -> CallRecord:
+    """The one unfinished row of the test's database, once it shows the answer."""
     deadline = asyncio.get_running_loop().time() + within
     rows: list[CallRecord] = []
     while asyncio.get_running_loop().time() < deadline:
@@ -214,55 +236,58 @@ async def answered_row(records: CallRecordRepository, within: float = 25.0) -> C
         if len(rows) == 1 and rows[0].answered_at is not None:
             return rows[0]
         await asyncio.sleep(0.2)
-    raise AssertionError(f"no single answered in-progress row: {rows}")
+    raise AssertionError(f"no single answered in-progress row: {rows}\n{proc.log_tail()}")
 
 
-async def finished_record(
-    records: CallRecordRepository, linkedid: str, within: float = 15.0
+async def row_of(
+    records: CallRecordRepository,
+    proc: ServiceProcess,
+    linkedid: str,
+    *,
+    finished: bool,
+    within: float = 15.0,
 ) -> CallRecord:
     deadline = asyncio.get_running_loop().time() + within
     record = None
     while asyncio.get_running_loop().time() < deadline:
         record = await records.get(linkedid)
-        if record is not None and record.finished:
+        if record is not None and record.finished == finished:
             return record
         await asyncio.sleep(0.2)
-    raise AssertionError(f"record of {linkedid} not finished: {record}")
+    raise AssertionError(
+        f"record of {linkedid} (finished={finished}) not there: {record}\n{proc.log_tail()}"
+    )
 
 
-async def in_flow(proc: ServiceProcess, within: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while (await proc.health()).get("agi_sessions", 0) < 1:
-        assert asyncio.get_running_loop().time() < deadline, "the call never reached the flow"
-        await asyncio.sleep(0.1)
-
-
-async def channels_gone(box: Sandbox, within: float = 10.0) -> None:
+async def hotline_idle(box: Sandbox, within: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + within
     while "0 active channels" not in box.hotline.cli("core show channels count"):
         assert asyncio.get_running_loop().time() < deadline, "hotline channels still up"
         await asyncio.sleep(0.2)
 
 
-async def test_killed_mid_call_and_back_before_the_end_sees_the_end(
+def contiguous_seqs(timeline: list[TimelineEntry]) -> bool:
+    return [entry.seq for entry in timeline] == list(range(1, len(timeline) + 1))
+
+
+async def test_killed_mid_call_then_back_before_the_end_sees_the_end(
     asterisk: Sandbox,
     crash_settings: Settings,
     proc: ServiceProcess,
     records: CallRecordRepository,
-    hotline_ami: AmiClient,
+    queue_joins: list[AmiEvent],
     calls: list[Caller],
 ) -> None:
-    joined: list[AmiEvent] = []
-    hotline_ami.subscribe(joined.append, ["QueueCallerJoin"])
     proc.start()
     await proc.wait_ready()
-    calls.append(call := Caller(asterisk, crash_settings, "13900000001"))
-    before = await answered_row(records)
-    await in_flow(proc)
+    calls.append(call := Caller(asterisk, crash_settings, "13912340001"))
+    before = await answered_row(records, proc)  # on disk before the crash
+    await proc.wait_in_flow()
 
     killed = proc.kill()
-    # the dead FastAGI ends the flow: the dialplan moves the caller to the fallback queue
-    await wait_until(lambda: len(joined) == 1, 10, "the caller was not queued after the crash")
+    # the FastAGI socket died with the process: the dialplan queues the caller (no dead air)
+    await wait_until(lambda: len(queue_joins) == 1, 10, "the caller was not queued")
+    assert queue_joins[0]["Queue"] == crash_settings.inbound.fallback_queue
     restarted = proc.start()
     await proc.wait_ready()
     placed = await call.hang_up()
@@ -270,17 +295,17 @@ async def test_killed_mid_call_and_back_before_the_end_sees_the_end(
 
     assert [r.linkedid for r in await records.recent(100)] == [before.linkedid]
     assert record.linkedid == before.linkedid and record.finished
-    assert record.disposition is Disposition.ANSWERED, record
     assert not record.end_estimated
-    assert record.answered_at == before.answered_at
+    assert record.answered_at == before.answered_at  # the adopted row, not a re-estimate
     assert record.ended_at is not None and record.ended_at > restarted > killed
-    assert record.hangup_cause is not None  # the caller's BYE, seen live by the new process
-    print(record)
-    for e in await records.timeline(record.linkedid):
-        print(e)
+    assert record.hangup_cause is not None  # the caller's BYE, seen by the new process
     timeline = await records.timeline(record.linkedid)
-    assert [e.seq for e in timeline] == list(range(1, len(timeline) + 1))
-    assert timeline[-1].kind == "hangup"
+    assert contiguous_seqs(timeline) and timeline[-1].kind == "hangup"
+    # The crash sent the caller to the fallback queue, so the record should say `fallback`;
+    # today it says `answered` because that variable was set while no service listened.
+    if record.disposition is Disposition.ANSWERED:
+        pytest.xfail(FALLBACK_VARS_LOST)
+    assert record.disposition is Disposition.FALLBACK
 
 
 async def test_call_ending_while_the_service_is_down_is_finished_by_reconciliation(
@@ -292,27 +317,30 @@ async def test_call_ending_while_the_service_is_down_is_finished_by_reconciliati
 ) -> None:
     proc.start()
     await proc.wait_ready()
-    calls.append(call := Caller(asterisk, crash_settings, "13900000002"))
-    before = await answered_row(records)
-    await in_flow(proc)
+    calls.append(call := Caller(asterisk, crash_settings, "13912340002"))
+    before = await answered_row(records, proc)
+    await proc.wait_in_flow()
 
     killed = proc.kill()
+    at_crash = await records.get(before.linkedid)
+    assert at_crash is not None and not at_crash.finished  # the crash kept the row
     placed = await call.hang_up()
-    await channels_gone(asterisk)
-    assert (await records.get(before.linkedid)) == before  # nobody touched it meanwhile
-    restarted = proc.start()
+    await hotline_idle(asterisk)
+    assert await records.get(before.linkedid) == at_crash  # no one wrote while down
+    proc.start()
     await proc.wait_ready()
     record = await wait_for_record(records, placed.sip_call_id, within=10)
+    read_at = datetime.now(UTC)
 
     assert [r.linkedid for r in await records.recent(100)] == [before.linkedid]
     assert record.linkedid == before.linkedid
-    assert record.disposition is Disposition.ANSWERED, record
+    # answered before the crash; the fallback that followed was never seen by anyone
+    assert record.disposition is Disposition.ANSWERED
     assert record.end_estimated
     assert record.answered_at == before.answered_at
-    assert record.ended_at is not None and record.ended_at >= killed
-    assert record.ended_at >= restarted  # estimated at the reconciliation, not invented
+    assert record.ended_at is not None and killed <= record.ended_at <= read_at
     timeline = await records.timeline(record.linkedid)
-    assert [e.seq for e in timeline] == list(range(1, len(timeline) + 1))
+    assert contiguous_seqs(timeline)
     assert timeline[-1].kind == "reconciled" and timeline[-1].detail.get("reason") == "gone"
 
 
@@ -321,32 +349,37 @@ async def test_caller_is_served_while_the_service_is_dead_and_adopted_after(
     crash_settings: Settings,
     proc: ServiceProcess,
     records: CallRecordRepository,
-    hotline_ami: AmiClient,
+    queue_joins: list[AmiEvent],
     calls: list[Caller],
 ) -> None:
-    joined: list[AmiEvent] = []
-    hotline_ami.subscribe(joined.append, ["QueueCallerJoin"])
-    proc.start()  # create the database, then crash with no call up
+    proc.start()  # creates the database, then dies with no call up
     await proc.wait_ready()
     proc.kill()
 
-    calls.append(call := Caller(asterisk, crash_settings, "13900000003"))
-    await wait_until(lambda: len(joined) == 1, 25, "the caller never reached the fallback queue")
+    calls.append(call := Caller(asterisk, crash_settings, "13912340003"))
+    await wait_until(lambda: len(queue_joins) == 1, 25, "the caller never reached the queue")
     queued = datetime.now(UTC)
-    assert joined[0]["Queue"] == crash_settings.inbound.fallback_queue
-    linkedid = joined[0]["Linkedid"]
-    assert await records.recent(100) == []  # nobody is recording
+    assert queue_joins[0]["Queue"] == crash_settings.inbound.fallback_queue
+    linkedid = queue_joins[0]["Linkedid"]
+    assert await records.recent(100) == []  # no one is recording
 
     restarted = proc.start()
     await proc.wait_ready()
-    adopted = await records.get(linkedid)
-    assert adopted is not None and not adopted.finished
-    await call.hang_up()
-    record = await finished_record(records, linkedid)
-    print(record)
+    adopted = await row_of(records, proc, linkedid, finished=False)  # written at reconciliation
+    placed = await call.hang_up()
+    record = await row_of(records, proc, linkedid, finished=True)
+
     assert [r.linkedid for r in await records.recent(100)] == [linkedid]
-    assert record.linkedid == linkedid
+    assert record.caller == adopted.caller == "13912340003"
+    assert record.started_at == adopted.started_at < queued  # estimated from its age
     assert not record.end_estimated
-    assert record.started_at < queued
     assert record.ended_at is not None and record.ended_at > restarted
-    assert record.caller == "13900000003"
+    assert record.answered_at is not None and record.answered_at <= record.ended_at
+    timeline = await records.timeline(linkedid)
+    assert contiguous_seqs(timeline) and timeline[-1].kind == "hangup"
+    assert timeline[0].kind == "reconciled" and timeline[0].detail.get("reason") == "adopted"
+    # what only the dialplan's variables say: it was the fallback, which number, which call
+    facts = (record.disposition, record.did, record.sip_call_id)
+    if facts == (Disposition.ANSWERED, "", ""):
+        pytest.xfail(FALLBACK_VARS_LOST)
+    assert facts == (Disposition.FALLBACK, crash_settings.inbound.number, placed.sip_call_id)

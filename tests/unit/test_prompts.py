@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import wave
@@ -25,6 +26,33 @@ def _write(path: Path, text: str) -> Path:
 def test_the_committed_prompt_file_is_complete() -> None:
     names = {p.name for p in load_prompt_texts(PROJECT_ROOT / "prompts" / "prompts.yaml")}
     assert {"welcome", "fallback", "no-input", "goodbye"} <= names
+
+
+def _prompts_named_in_the_project() -> dict[str, set[str]]:
+    """Prompt names the dialplans, Asterisk config and Python code play, by where."""
+    found: dict[str, set[str]] = {}
+    in_sound_path = r"hotline/([a-z0-9-]+)"
+    patterns = {
+        ".conf": [in_sound_path],
+        ".py": [rf'"{in_sound_path}"', r'sound\("([a-z0-9-]+)"\)'],
+    }
+    folders = ["dialplans", "asterisk-conf", "ivr", "dialer", "hotline"]
+    for folder in folders:
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            text = path.read_text(encoding="utf-8") if path.suffix in patterns else ""
+            for pattern in patterns.get(path.suffix, []):
+                for name in re.findall(pattern, text):
+                    found.setdefault(name, set()).add(str(path.relative_to(PROJECT_ROOT)))
+    found.pop("sandbox", None)  # the Asterisk folder name in ``/var/lib/hotline/sandbox``
+    return found
+
+
+def test_every_prompt_the_project_plays_has_a_text() -> None:
+    names = {p.name for p in load_prompt_texts(PROJECT_ROOT / "prompts" / "prompts.yaml")}
+    used = _prompts_named_in_the_project()
+    assert {"queue-reassure", "welcome", "score"} <= used.keys()  # the scan finds them
+    missing = {name: sorted(where) for name, where in used.items() if name not in names}
+    assert missing == {}
 
 
 def test_every_problem_is_named(tmp_path: Path) -> None:

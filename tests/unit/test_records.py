@@ -103,7 +103,7 @@ def test_inbound_answered_by_dialplan_and_hung_up_by_caller() -> None:
     assert record.started_at <= record.answered_at <= record.ended_at  # type: ignore[operator]
     assert (record.started_at, record.answered_at, record.ended_at) == (at(0), at(6), at(40))
     assert record.disposition is Disposition.ANSWERED
-    assert record.duration_seconds == 40 and record.talk_seconds == 34
+    assert record.duration_seconds == 40 and record.connected_seconds == 34
     assert record.direction is Direction.INBOUND
     assert (record.caller, record.did, record.called) == ("+8613800138000", "95598", "95598")
     assert (record.sip_call_id, record.flow, record.channel) == ("abc-123@carrier", "menu", CALLER)
@@ -126,7 +126,7 @@ Hangup      {CALLER}  200.1  200.1  3.5  Cause=16 Cause-txt=Normal
     )
     assert record.disposition is Disposition.ABANDONED
     assert record.answered_at is None and record.ended_at == at(3.5)
-    assert record.talk_seconds is None and record.caller == "13800138000"
+    assert record.connected_seconds is None and record.caller == "13800138000"
 
 
 def test_unanswered_outbound_call_failed() -> None:

@@ -168,7 +168,8 @@ async def test_calls_newest_first_with_limit(
     first = calls[0]
     assert first["started_at"] == (T0 + timedelta(seconds=120)).isoformat()
     assert first["disposition"] == "answered" and first["direction"] == "inbound"
-    assert first["duration_seconds"] == 45 and first["talk_seconds"] == 40
+    assert first["duration_seconds"] == 45 and first["connected_seconds"] == 40
+    assert first["talk_seconds"] is None  # no agent took it
     assert first["caller"] == "+8613800138000"
 
     response = await client.get("/api/v1/calls", params={"limit": "2"}, headers=AUTH)

@@ -1,0 +1,154 @@
+"""The dialer's storage basics: value types, row conversion, one session per method.
+
+Each repository method is one transaction (commit or roll back in ``_session``;
+lower-layer errors become ``DatabaseError`` there, except ``IntegrityError``, which the
+claim path turns into "someone else was first").
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.campaigns import Campaign
+from dialer.states import AttemptStatus, Disposition
+from hotline.db.engine import DATABASE_ERRORS
+from hotline.db.models_dialer import CampaignRow, DncRow
+from hotline.errors import DatabaseError
+
+__all__ = [
+    "Answered",
+    "CampaignExists",
+    "Claim",
+    "Finished",
+    "InFlight",
+    "Raced",
+    "Store",
+    "campaign_of",
+    "dialect_insert",
+    "new_code",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class Raced(Exception):
+    """A claim found its contacts taken between its read and its write."""
+
+
+class CampaignExists(ValueError):
+    """A campaign of that name exists already."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One attempt committed as ``dialing``: everything the Originate needs."""
+
+    attempt_id: int
+    code: str
+    campaign_id: int
+    contact_id: int
+    number: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """An attempt of this node still ``dialing`` or ``up`` in the database."""
+
+    code: str
+    campaign_id: int
+    status: AttemptStatus
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Answered:
+    code: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Finished:
+    code: str
+    disposition: Disposition
+    at: datetime
+    answered_at: datetime | None = None
+    cause: int | None = None
+    dial_status: str = ""
+    amd: str = ""
+    optout: bool = False
+    detail: str = ""
+    refund: bool = False  # nothing was sent: the attempt does not count for the contact
+
+
+def campaign_of(row: CampaignRow) -> Campaign:
+    """A campaign row as plain data."""
+    return Campaign(
+        id=row.id,
+        name=row.name,
+        type=row.type,
+        status=row.status,
+        priority=row.priority,
+        trunk=row.trunk,
+        caller_id=row.caller_id,
+        max_concurrent=row.max_concurrent,
+        cps=row.cps,
+        timezone=row.timezone,
+        windows={day: [(str(a), str(b)) for a, b in spans] for day, spans in row.windows.items()},
+        skip_holidays=row.skip_holidays,
+        holiday_country=row.holiday_country,
+        deadline=row.deadline,
+        retry={str(k): int(v) for k, v in row.retry.items()},
+        max_attempts=row.max_attempts,
+        amd=row.amd,
+        agi_route=row.agi_route,
+        context=row.context,
+        ring_timeout=row.ring_timeout,
+        timezones=tuple(row.timezones or ()),
+    )
+
+
+def dialect_insert(session: AsyncSession) -> Any:
+    """The dialect's ``insert`` (the one with ON CONFLICT and RETURNING)."""
+    name = session.get_bind().dialect.name
+    return postgresql.insert if name == "postgresql" else sqlite.insert
+
+
+def new_code(contact_id: int, seq: int) -> str:
+    """Unique per attempt (a random part survives database resets); the channel's Uniqueid."""
+    return f"dl-{contact_id}-{seq}-{secrets.token_hex(4)}"
+
+
+class Store:
+    """Owns the session factory; subclasses add the queries."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @asynccontextmanager
+    async def _session(self, what: str) -> AsyncIterator[AsyncSession]:
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except DATABASE_ERRORS as exc:
+            if isinstance(exc, IntegrityError):
+                raise
+            logger.debug("dialer database %s failed: %s", what, exc)
+            raise DatabaseError(f"database {what} failed: {exc}") from exc
+
+    async def _add_dnc(self, session: AsyncSession, number: str, source: str, reason: str) -> None:
+        await session.execute(
+            dialect_insert(session)(DncRow)
+            .values(number=number, source=source, reason=reason[:255])
+            .on_conflict_do_nothing(index_elements=["number"])
+        )

@@ -1,0 +1,251 @@
+"""Dispositions from AMI event sequences, and the in-flight table's reconciliation.
+
+The sequences are the ones Asterisk 22 produced in the sandbox for an Originate with
+``ChannelId`` (see ``dialer.dispositions``), including the two orders in which the
+OriginateResponse and the Hangup arrive.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dialer.dispositions import AttemptTracker, Signal, disposition_of
+from dialer.inflight import InFlightTable
+from dialer.repository import Answered, Finished, InFlight
+from dialer.states import AttemptStatus, Disposition
+
+CODE = "dl-7-1-abcdef01"
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+Ev = dict[str, str]
+
+
+def new() -> Ev:
+    return {"Event": "Newchannel", "Uniqueid": CODE, "Linkedid": CODE, "ChannelState": "0"}
+
+
+def state(value: str) -> Ev:
+    return {"Event": "Newstate", "Uniqueid": CODE, "Linkedid": CODE, "ChannelState": value}
+
+
+def dial_end(status: str) -> Ev:
+    return {"Event": "DialEnd", "DestUniqueid": CODE, "DialStatus": status}
+
+
+def response(ok: bool, reason: int) -> Ev:
+    return {
+        "Event": "OriginateResponse",
+        "Uniqueid": CODE,
+        "Response": "Success" if ok else "Failure",
+        "Reason": str(reason),
+    }
+
+
+def hangup(cause: int) -> Ev:
+    return {"Event": "Hangup", "Uniqueid": CODE, "Linkedid": CODE, "Cause": str(cause)}
+
+
+def var(name: str, value: str, uniqueid: str = CODE) -> Ev:
+    return {
+        "Event": "VarSet",
+        "Uniqueid": uniqueid,
+        "Linkedid": CODE,
+        "Variable": name,
+        "Value": value,
+    }
+
+
+ANSWERED = [new(), state("5"), state("6"), dial_end("ANSWER"), response(True, 4), hangup(16)]
+SEQUENCES: list[tuple[str, list[Ev], Disposition]] = [
+    ("answered", ANSWERED, Disposition.ANSWERED_HUMAN),
+    ("busy", [new(), dial_end("BUSY"), response(False, 0), hangup(17)], Disposition.BUSY),
+    ("no answer", [new(), state("5"), response(False, 3), hangup(19)], Disposition.NO_ANSWER),
+    (
+        "congestion",
+        [new(), dial_end("CONGESTION"), response(False, 0), hangup(34)],
+        Disposition.CONGESTION,
+    ),
+    (
+        "unallocated (response last)",
+        [new(), dial_end("NOANSWER"), hangup(1), response(False, 0)],
+        Disposition.INVALID_NUMBER,
+    ),
+    ("rejected", [new(), hangup(21), response(False, 1)], Disposition.REJECTED),
+    (
+        "channel unavailable",
+        [new(), dial_end("CHANUNAVAIL"), hangup(0), response(False, 0)],
+        Disposition.FAILED,
+    ),
+    ("no channel at all", [response(False, 0)], Disposition.FAILED),
+    (
+        "machine",
+        [
+            new(),
+            response(True, 4),
+            var("HOTLINE_AMD", "MACHINE:LONGGREETING-1500-1500"),
+            hangup(16),
+        ],
+        Disposition.ANSWERED_MACHINE,
+    ),
+    (
+        "human by AMD",
+        [new(), response(True, 4), var("HOTLINE_AMD", "HUMAN:HUMAN-800-800"), hangup(16)],
+        Disposition.ANSWERED_HUMAN,
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "events", "expected"), SEQUENCES, ids=[s[0] for s in SEQUENCES])
+def test_event_sequences_give_dispositions(
+    what: str, events: list[Ev], expected: Disposition
+) -> None:
+    tracker = AttemptTracker(CODE)
+    signals = [tracker.feed(event, T0 + timedelta(seconds=i)) for i, event in enumerate(events)]
+    assert signals[-1] is Signal.FINAL
+    assert Signal.FINAL not in signals[:-1]  # final only once every piece is in
+    assert tracker.disposition is expected
+    assert tracker.feed(hangup(16), T0) is None  # nothing after the end
+
+
+def test_answer_is_signalled_once_when_it_happens() -> None:
+    tracker = AttemptTracker(CODE)
+    signals = [tracker.feed(e, T0 + timedelta(seconds=i)) for i, e in enumerate(ANSWERED)]
+    assert signals == [None, None, Signal.ANSWERED, None, None, Signal.FINAL]
+    assert tracker.answered_at == T0 + timedelta(seconds=2)
+
+
+def test_a_hangup_without_response_settles_after_the_grace() -> None:
+    tracker = AttemptTracker(CODE, settle=timedelta(seconds=2))
+    assert tracker.feed(new(), T0) is None
+    assert tracker.feed(hangup(17), T0) is None  # the OriginateResponse may still come
+    assert tracker.check(T0 + timedelta(seconds=1)) is None
+    assert tracker.check(T0 + timedelta(seconds=2)) is Signal.FINAL
+    assert tracker.disposition is Disposition.BUSY
+
+
+def test_other_channels_and_optout() -> None:
+    tracker = AttemptTracker(CODE)
+    tracker.feed(response(True, 4), T0)
+    # a flow dialled an agent: its channel's hangup is not the customer's
+    assert tracker.feed({**hangup(16), "Uniqueid": "other.2"}, T0) is None
+    assert tracker.feed(var("__HOTLINE_OPTOUT", "1", uniqueid="other.2"), T0) is None
+    assert tracker.optout
+    assert tracker.feed(hangup(16), T0) is Signal.FINAL
+
+
+@pytest.mark.parametrize(
+    ("cause", "dial_status", "reason", "expected"),
+    [
+        (17, "", None, Disposition.BUSY),
+        (None, "BUSY", None, Disposition.BUSY),
+        (None, "", 5, Disposition.BUSY),
+        (None, "", 8, Disposition.CONGESTION),
+        (None, "", 3, Disposition.NO_ANSWER),
+        (16, "", 0, Disposition.NO_ANSWER),
+        (28, "NOANSWER", 0, Disposition.INVALID_NUMBER),  # the cause is the most specific
+        (None, "", None, Disposition.FAILED),
+        (99, "", 0, Disposition.FAILED),
+    ],
+)
+def test_disposition_precedence(
+    cause: int | None, dial_status: str, reason: int | None, expected: Disposition
+) -> None:
+    assert (
+        disposition_of(answered=False, cause=cause, dial_status=dial_status, reason=reason)
+        is expected
+    )
+
+
+def table() -> InFlightTable:
+    return InFlightTable(settle=2, grace=3, ring_timeout_slack=10)
+
+
+def test_table_turns_events_into_database_changes() -> None:
+    flights = table()
+    flights.add(CODE, 1, "carrier", T0, 30).sending = False
+    assert flights.feed({**new(), "Uniqueid": "unknown.1"}, T0) == []
+    changes = [
+        c for i, e in enumerate(ANSWERED) for c in flights.feed(e, T0 + timedelta(seconds=i))
+    ]
+    assert changes == [
+        Answered(CODE, T0 + timedelta(seconds=2)),
+        Finished(
+            CODE,
+            Disposition.ANSWERED_HUMAN,
+            T0 + timedelta(seconds=5),
+            answered_at=T0 + timedelta(seconds=2),
+            cause=16,
+            dial_status="ANSWER",
+        ),
+    ]
+    assert len(flights) == 0
+
+
+def row(code: str, state: str) -> dict[str, str]:
+    return {"Event": "CoreShowChannel", "Uniqueid": code, "ChannelState": state}
+
+
+def test_reconcile_adopts_live_channels_and_gives_missing_ones_a_grace() -> None:
+    flights = table()
+    flights.add("a", 1, "carrier", T0, 30).sending = False  # ringing before the gap
+    flights.add("b", 1, "carrier", T0, 30).sending = False  # ended during the gap
+    flights.add("c", 1, "carrier", T0, 30)  # its Originate is still being written
+    at = T0 + timedelta(seconds=20)
+    changes = flights.reconcile([row("a", "6")], [], at, {}, {})
+    assert changes == [Answered("a", at)]  # answered while we were away
+    assert flights.tick(at + timedelta(seconds=2)) == []
+    [gone] = flights.tick(at + timedelta(seconds=3))
+    assert isinstance(gone, Finished) and (gone.code, gone.disposition) == (
+        "b",
+        Disposition.UNKNOWN,
+    )
+    assert "c" in flights and "a" in flights
+
+
+def test_a_missing_attempt_that_shows_up_in_the_grace_is_followed() -> None:
+    flights = table()
+    flights.add(CODE, 1, "carrier", T0, 30).sending = False
+    flights.reconcile([], [], T0, {}, {})
+    flights.feed(new(), T0 + timedelta(seconds=1))  # created just after the snapshot
+    assert flights.tick(T0 + timedelta(seconds=10)) == []
+    assert CODE in flights
+
+
+def test_restart_restores_stored_attempts() -> None:
+    flights = table()
+    stored = [
+        InFlight("up-live", 1, AttemptStatus.UP, T0),
+        InFlight("up-gone", 1, AttemptStatus.UP, T0),
+        InFlight("ring-gone", 2, AttemptStatus.DIALING, T0),
+    ]
+    at = T0 + timedelta(seconds=30)
+    assert flights.reconcile([row("up-live", "6")], stored, at, {1: 30}, {1: "carrier"}) == []
+    ended = {c.code: c for c in flights.tick(at + timedelta(seconds=3)) if isinstance(c, Finished)}
+    assert ended["up-gone"].disposition is Disposition.ANSWERED_HUMAN  # answered: never redialled
+    assert ended["ring-gone"].disposition is Disposition.UNKNOWN
+    assert "up-live" in flights
+    [done] = flights.feed({**hangup(16), "Uniqueid": "up-live"}, at + timedelta(seconds=5))
+    assert isinstance(done, Finished) and done.disposition is Disposition.ANSWERED_HUMAN
+
+
+def test_stale_attempts_are_checked_against_live_channels() -> None:
+    flights = table()
+    flights.add("lost", 1, "carrier", T0, 30).sending = False
+    flights.add("alive", 1, "carrier", T0, 30).sending = False
+    assert flights.stale(T0 + timedelta(seconds=39)) == []
+    stale = flights.stale(T0 + timedelta(seconds=41))
+    assert sorted(stale) == ["alive", "lost"]
+    changes = flights.reconcile([row("alive", "5")], [], T0, {}, {}, only=stale)
+    assert [(c.code, c.disposition) for c in changes if isinstance(c, Finished)] == [
+        ("lost", Disposition.UNKNOWN)
+    ]
+    assert "alive" in flights
+
+
+def test_close_for_never_dialled_attempts() -> None:
+    flights = table()
+    flights.add(CODE, 1, "carrier", T0, 30)
+    [closed] = flights.close(CODE, Disposition.FAILED, T0, "not sent", refund=True)
+    assert isinstance(closed, Finished) and closed.refund and closed.detail == "not sent"
+    assert flights.close(CODE, Disposition.FAILED, T0, "again") == []

@@ -1,0 +1,242 @@
+"""The dialer's repository on SQLite and PostgreSQL (each test runs on both)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from dialer.campaigns import Campaign, build_spec
+from dialer.contacts import ContactIn
+from dialer.numbers import NumberGuard
+from dialer.repository import Answered, CampaignExists, DialerRepository, Finished
+from dialer.states import AttemptStatus, CampaignStatus, Disposition
+from hotline.config_dialer import DialerSettings
+from hotline.db import create_engine, session_factory, upgrade
+
+SETTINGS = DialerSettings()
+GUARD = NumberGuard(SETTINGS.allowed_patterns)
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    await upgrade(database_url)
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def repo(engine: AsyncEngine) -> DialerRepository:
+    return DialerRepository(session_factory(engine))
+
+
+async def make(repo: DialerRepository, name: str = "survey", **fields: Any) -> Campaign:
+    return await repo.create_campaign(build_spec({"name": name, **fields}, SETTINGS, T0))
+
+
+def contacts(*numbers: str, zone: str = "Asia/Shanghai") -> list[ContactIn]:
+    return [ContactIn(i, n, timezone=zone) for i, n in enumerate(numbers, 2)]
+
+
+async def test_campaigns_round_trip_with_defaults(repo: DialerRepository) -> None:
+    made = await make(repo, deadline="today", retry={"busy": 60}, amd=True)
+    assert made.status is CampaignStatus.DRAFT
+    assert made.deadline == datetime(2026, 11, 23, 15, 59, 59, tzinfo=UTC)  # 23:59:59 +08
+    assert made.retry == {"busy": 60}
+    assert made.windows["mon"] == [("09:00", "11:30"), ("14:00", "17:30"), ("19:00", "20:30")]
+    assert await repo.campaign("survey") == made
+    assert await repo.campaign(str(made.id)) == made
+    assert await repo.campaign("nope") is None
+    with pytest.raises(CampaignExists):
+        await make(repo)
+    assert await repo.set_status(made.id, CampaignStatus.RUNNING, [CampaignStatus.DRAFT])
+    assert not await repo.set_status(made.id, CampaignStatus.RUNNING, [CampaignStatus.DRAFT])
+    assert [c.name for c in await repo.campaigns([CampaignStatus.RUNNING])] == ["survey"]
+
+
+async def test_duplicates_merge_with_existing_contacts(repo: DialerRepository) -> None:
+    made = await make(repo)
+    assert await repo.add_contacts(made.id, contacts("13900000001", "13900000002"), T0) == (2, 0)
+    assert await repo.add_contacts(made.id, contacts("13900000002", "13900000003"), T0) == (1, 1)
+    other = await make(repo, "other")
+    assert await repo.add_contacts(other.id, contacts("13900000001", zone="Asia/Urumqi"), T0) == (
+        1,
+        0,
+    )
+    assert (await repo.campaign("other")).timezones == ("Asia/Urumqi",)  # type: ignore[union-attr]
+    assert len(await repo.contacts_of(made.id)) == 3
+
+
+async def test_claim_commits_dialing_attempts_and_closes_dnc_and_blocked(
+    repo: DialerRepository,
+) -> None:
+    made = await make(repo)
+    numbers = ("13900000001", "13900000002", "13900000003", "13800000004", "13900000005")
+    await repo.add_contacts(made.id, contacts(*numbers), T0)
+    await repo.add_dnc("13900000002", "api", "asked")
+    mobiles_139 = NumberGuard([r"139\d{8}"])
+    claims = await repo.claim(
+        made, 10, ("Asia/Shanghai",), "n1", T0, mobiles_139, frozenset({"13900000005"})
+    )
+    assert [c.number for c in claims] == ["13900000001", "13900000003"]
+    assert len({c.code for c in claims}) == 2 and all(c.seq == 1 for c in claims)
+    states = {c["number"]: c["state"] for c in await repo.contacts_of(made.id)}
+    assert states == {
+        "13900000001": "dialing",
+        "13900000002": "dnc",
+        "13900000003": "dialing",
+        "13800000004": "blocked",
+        "13900000005": "dnc",
+    }
+    flights = await repo.in_flight("n1")
+    assert {f.code for f in flights} == {c.code for c in claims}
+    assert all(f.status is AttemptStatus.DIALING for f in flights)
+    assert await repo.in_flight("n2") == []
+    assert await repo.active_counts() == {made.id: 2}
+    assert await repo.claim(made, 10, ("Asia/Shanghai",), "n1", T0, GUARD) == []
+
+
+async def test_claim_respects_due_times_order_and_zones(repo: DialerRepository) -> None:
+    made = await make(repo)
+    await repo.add_contacts(made.id, contacts("13900000001", "13900000002"), T0)
+    await repo.add_contacts(made.id, contacts("13900000003"), T0 + timedelta(minutes=5))
+    await repo.add_contacts(made.id, contacts("13900000004", zone="Asia/Urumqi"), T0)
+    made = await repo.campaign(made.id)  # type: ignore[assignment]
+    zones = ("Asia/Shanghai",)
+    [first] = await repo.claim(made, 1, zones, "n1", T0, GUARD)
+    rest = await repo.claim(made, 10, zones, "n1", T0, GUARD)
+    assert (first.number, [c.number for c in rest]) == ("13900000001", ["13900000002"])
+    later = await repo.claim(made, 10, zones, "n1", T0 + timedelta(minutes=5), GUARD)
+    assert [c.number for c in later] == ["13900000003"]
+    both = made.callee_zones()
+    assert [c.number for c in await repo.claim(made, 10, both, "n1", T0, GUARD)] == ["13900000004"]
+
+
+async def test_outcomes_follow_the_retry_rule_and_apply_is_idempotent(
+    repo: DialerRepository,
+) -> None:
+    made = await make(repo, retry={"busy": 600}, max_attempts=2)
+    await repo.add_contacts(made.id, contacts("13900000001", "13900000002"), T0)
+    a, b = await repo.claim(made, 2, ("Asia/Shanghai",), "n1", T0, GUARD)
+    at = T0 + timedelta(seconds=30)
+    changes: list[Answered | Finished] = [
+        Answered(a.code, T0 + timedelta(seconds=5)),
+        Finished(a.code, Disposition.ANSWERED_HUMAN, at, cause=16),
+        Finished(b.code, Disposition.BUSY, at, cause=17, dial_status="BUSY"),
+    ]
+    await repo.apply(changes, at)
+    await repo.apply(changes, at + timedelta(hours=1))  # replayed: nothing changes
+    rows = {c["number"]: c for c in await repo.contacts_of(made.id)}
+    assert (rows["13900000001"]["state"], rows["13900000001"]["last_disposition"]) == (
+        "done",
+        "answered_human",
+    )
+    assert rows["13900000002"]["state"] == "pending"
+    assert rows["13900000002"]["next_at"] == at + timedelta(seconds=600)
+    attempts = {x["code"]: x for x in await repo.attempts_of(made.id)}
+    assert attempts[a.code]["answered_at"] == T0 + timedelta(seconds=5)
+    assert attempts[b.code]["dial_status"] == "BUSY"
+    assert await repo.claim(made, 5, ("Asia/Shanghai",), "n1", at, GUARD) == []  # not yet due
+    [again] = await repo.claim(
+        made, 5, ("Asia/Shanghai",), "n1", at + timedelta(seconds=600), GUARD
+    )
+    assert again.seq == 2 and again.code != b.code
+    await repo.apply([Finished(again.code, Disposition.BUSY, at)], at)
+    assert {c["number"]: c["state"] for c in await repo.contacts_of(made.id)}[
+        "13900000002"
+    ] == "done"  # the second busy was the last attempt
+    progress = await repo.progress(made.id)
+    assert progress["contacts"] == {
+        "total": 2,
+        "pending": 0,
+        "dialing": 0,
+        "done": 2,
+        "dnc": 0,
+        "blocked": 0,
+        "expired": 0,
+    }
+    assert progress["finished"] == 2
+    assert progress["results"] == {"answered_human": 1, "busy": 1}
+    assert progress["attempts"] == {"total": 3, "in_flight": 0, "answered_human": 1, "busy": 2}
+
+
+async def test_not_sent_refunds_optout_lists_blocked_closes(repo: DialerRepository) -> None:
+    made = await make(repo)
+    await repo.add_contacts(made.id, contacts("13900000001", "13900000002", "13900000003"), T0)
+    a, b, c = await repo.claim(made, 3, ("Asia/Shanghai",), "n1", T0, GUARD)
+    await repo.apply(
+        [
+            Finished(a.code, Disposition.FAILED, T0, detail="not sent", refund=True),
+            Finished(b.code, Disposition.ANSWERED_HUMAN, T0, optout=True),
+            Finished(c.code, Disposition.BLOCKED, T0, detail="guard"),
+        ],
+        T0,
+    )
+    rows = {x["number"]: x for x in await repo.contacts_of(made.id)}
+    assert (rows["13900000001"]["state"], rows["13900000001"]["attempts"]) == ("pending", 0)
+    assert rows["13900000002"]["state"] == "dnc"
+    assert rows["13900000003"]["state"] == "blocked"
+    assert [(d["number"], d["source"]) for d in await repo.dnc()] == [("13900000002", "optout")]
+    # the opted-out number is closed in every other campaign before anyone dials it
+    other = await make(repo, "other")
+    await repo.add_contacts(other.id, contacts("13900000002"), T0)
+    assert await repo.claim(other, 5, ("Asia/Shanghai",), "n1", T0, GUARD) == []
+    assert (await repo.contacts_of(other.id))[0]["state"] == "dnc"
+
+
+async def test_deadline_expires_and_finished_campaigns_close(repo: DialerRepository) -> None:
+    late = await make(repo, "late", deadline=(T0 + timedelta(hours=1)).isoformat())
+    done = await make(repo, "done")
+    await repo.add_contacts(late.id, contacts("13900000001"), T0)
+    for made in (late, done):
+        await repo.set_status(made.id, CampaignStatus.RUNNING, [CampaignStatus.DRAFT])
+    assert await repo.close_finished(T0) == ["done"]  # no contacts at all
+    assert await repo.close_finished(T0 + timedelta(hours=1)) == ["late"]
+    assert (await repo.contacts_of(late.id))[0]["state"] == "expired"
+
+
+async def test_config_dnc_is_synchronised(repo: DialerRepository) -> None:
+    await repo.add_dnc("13900000009", "api", "by hand")
+    await repo.sync_config_dnc(["13900000001", "13900000002"])
+    await repo.sync_config_dnc(["13900000002"])
+    listed = {(d["number"], d["source"]) for d in await repo.dnc()}
+    assert listed == {("13900000002", "config"), ("13900000009", "api")}
+    assert await repo.remove_dnc("13900000009")
+    assert not await repo.remove_dnc("13900000009")
+
+
+async def test_two_nodes_claiming_at_once_never_share_a_contact(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """On PostgreSQL the claims run in parallel (SKIP LOCKED); SQLite serialises them."""
+    first = DialerRepository(session_factory(engine))
+    made = await make(first)
+    numbers = [f"139{i:08d}" for i in range(400)]
+    await first.add_contacts(made.id, contacts(*numbers), T0)
+    other_engine = create_engine(database_url)
+    second = DialerRepository(session_factory(other_engine))
+    try:
+
+        async def node(repo: DialerRepository, name: str) -> list[str]:
+            got: list[str] = []
+            while (await repo.progress(made.id))["pending"]:
+                claims = await repo.claim(made, 7, ("Asia/Shanghai",), name, T0, GUARD)
+                got += [c.number for c in claims]
+                await asyncio.sleep(0)
+            return got
+
+        a, b = await asyncio.gather(*(node(first, "n1"), node(second, "n2")))
+    finally:
+        await other_engine.dispose()
+    assert not set(a) & set(b)
+    assert sorted(a + b) == sorted(numbers)
+    attempts = await first.attempts_of(made.id)
+    assert len(attempts) == 400 and {x["seq"] for x in attempts} == {1}
+    if "postgresql" in database_url:
+        assert a and b  # both nodes really worked in parallel
