@@ -18,6 +18,7 @@ from typing import Any
 from hotline.callrecord import CallRecord, Direction, Disposition, TimelineEntry
 from hotline.record_fields import (
     channel_is_up,
+    channel_variables,
     is_local,
     parse_int,
     safe_digits,
@@ -28,10 +29,26 @@ from hotline.record_fields import (
 )
 from hotline.record_inbound import INBOUND_VARS, InboundState
 
-__all__ = ["CallState", "ChannelState", "var_name"]
+__all__ = ["RECORD_VARS", "CallState", "ChannelState", "var_name"]
 
 logger = logging.getLogger(__name__)
 
+_CORE_VARS = frozenset(
+    {
+        "HOTLINE_DID",
+        "HOTLINE_CALLER",
+        "HOTLINE_SIP_CALLID",
+        "HOTLINE_FLOW",
+        "HOTLINE_DIRECTION",
+        "HOTLINE_DISPOSITION",
+    }
+)
+# Variables that shape the record: manager.conf ``channelvars`` puts them on every channel
+# snapshot, so a reconcile row (CoreShowChannel) carries what was set while no one listened.
+RECORD_VARS = _CORE_VARS | INBOUND_VARS
+# Written at once, not with the next milestone: a crash must not lose how the call went.
+# (HOTLINE_FLOW and HOTLINE_RINGS are set just after the answer and ride on a later write.)
+_URGENT_VARS = frozenset({"HOTLINE_DISPOSITION", "HOTLINE_SCORE", "HOTLINE_QUEUE"})
 _DIRECTIONS = frozenset(d.value for d in Direction)
 _SETTABLE = frozenset(d.value for d in Disposition if d is not Disposition.IN_PROGRESS)
 
@@ -65,6 +82,8 @@ class CallState:
     party_name: str = ""  # a restored record's channel: its party, if it shows up again
     pending: list[TimelineEntry] = field(default_factory=list)
     inbound: InboundState = field(default_factory=InboundState)
+    vars_seen: dict[str, str] = field(default_factory=dict)  # last raw value per variable
+    urgent: bool = False  # an update is due now (a variable that shapes the record changed)
 
     @property
     def linkedid(self) -> str:
@@ -115,8 +134,17 @@ class CallState:
         chan.exten = chan.exten or safe_digits(event.get(prefix + "Exten"))
         if chan.up_at is None and channel_is_up(event, prefix):
             chan.up_at = at
-            self.note(at, "answer", chan.name, **({"estimated": True} if estimated else {}))
+            if not self._answer_known(chan):
+                self.note(at, "answer", chan.name, **({"estimated": True} if estimated else {}))
         return chan
+
+    def _answer_known(self, chan: ChannelState) -> bool:
+        """A restored call's own party was answered before the restart: noted back then."""
+        return (
+            bool(self.party_name)
+            and chan.name == self.party_name
+            and (self.record.answered_at is not None)
+        )
 
     def hangup(self, uid: str, event: Mapping[str, str], at: datetime) -> None:
         chan = self.touch(uid, event, at)
@@ -128,10 +156,27 @@ class CallState:
         chan.cause_text = safe_text(event.get("Cause-txt"))
         self.note(at, "hangup", chan.name, cause=chan.cause, cause_txt=chan.cause_text)
 
-    def apply_var(self, channel: str, event: Mapping[str, str], at: datetime) -> None:
+    def apply_row_vars(self, row: Mapping[str, str], at: datetime) -> None:
+        """Apply the record variables of a reconcile row that changed since last seen."""
+        channel = safe_token(row.get("Channel"))
+        for name, raw in channel_variables(row).items():
+            if name in RECORD_VARS and self.vars_seen.get(name, "") != raw:
+                self.apply_var(channel, {"Variable": name, "Value": raw}, at)
+
+    def replay_var(self, entry: TimelineEntry) -> None:
+        """Restore a variable from a stored timeline entry after a restart (not noted again)."""
+        name, value = str(entry.detail.get("name", "")), str(entry.detail.get("value", ""))
+        if name.startswith("HOTLINE_") and not entry.detail.get("ignored"):
+            self.apply_var(entry.channel, {"Variable": name, "Value": value}, entry.at, note=False)
+
+    def apply_var(
+        self, channel: str, event: Mapping[str, str], at: datetime, *, note: bool = True
+    ) -> None:
         """Apply one HOTLINE_* variable; every one of them also goes on the timeline."""
         record, name, raw = self.record, var_name(event), event.get("Value", "")
         value, valid = safe_text(raw), True
+        self.vars_seen[name] = raw
+        self.urgent = self.urgent or (note and name in _URGENT_VARS)
         if name == "HOTLINE_DID":
             value = record.did = record.called = safe_digits(raw)
             self._pin("did", value)
@@ -153,6 +198,8 @@ class CallState:
                 self.override = Disposition(value) if value else None
         elif name in INBOUND_VARS:
             value, valid = self.inbound.apply_var(record, name, raw)
+        if not note:
+            return
         if valid:
             self.note(at, "var", channel, name=name, value=value)
         else:

@@ -11,11 +11,13 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 __all__ = [
     "Clock",
     "agent_id",
     "channel_is_up",
+    "channel_variables",
     "event_time",
     "is_local",
     "parse_duration",
@@ -137,3 +139,21 @@ def channel_is_up(event: Mapping[str, str], prefix: str = "") -> bool:
 def is_local(channel: str) -> bool:
     """Local/ channels carry a call between dialplan parts; they are never a party."""
     return channel.startswith("Local/")
+
+
+def channel_variables(row: Mapping[str, Any]) -> dict[str, str]:
+    """``ChanVariable: NAME=value`` headers (manager.conf ``channelvars``) by bare name.
+
+    AMI repeats the header once per variable: an ``AmiEvent`` gives them all through
+    ``getall``; a plain mapping may hold one string or a list. Inheritance underscores
+    are dropped from names (``__HOTLINE_X`` → ``HOTLINE_X``).
+    """
+    getall = getattr(row, "getall", None)
+    raw: Any = getall("ChanVariable") if callable(getall) else row.get("ChanVariable", ())
+    items = (raw,) if isinstance(raw, str) else tuple(raw)
+    found: dict[str, str] = {}
+    for item in items:
+        name, sep, value = str(item).partition("=")
+        if sep and name.strip("_"):
+            found[name.lstrip("_")] = value
+    return found

@@ -40,6 +40,7 @@ class CallRecorder:
         self._queue: asyncio.Queue[RecordUpdate] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._adopted = False
+        self._adopting = asyncio.Lock()
         self.written = 0
         self.spooled = 0
 
@@ -50,16 +51,28 @@ class CallRecorder:
         self._task = asyncio.create_task(self._write_loop(), name="call-recorder")
 
     async def _adopt_unfinished(self) -> None:
-        """Hand rows still ``in_progress`` to the builder; retried at each AMI login until
-        the database answers, so such rows are always finished or continued."""
+        """Hand rows still ``in_progress`` (and their variables) to the builder.
+
+        Retried at each AMI login and by the writer until the database answers and the
+        spool is written, so such rows are always finished or continued, never shadowed
+        by a fresh record of the same call."""
+        async with self._adopting:
+            await self._adopt_once()
+
+    async def _adopt_once(self) -> None:
         if self._adopted:
             return
+        if self._spool.path.exists():
+            log.info("unfinished calls are loaded once the spool is written")
+            return  # the rows are not complete yet; the writer retries after draining
         try:
             unfinished: Sequence[CallRecord] = await self._store.in_progress()
+            timelines = {r.linkedid: await self._store.timeline(r.linkedid) for r in unfinished}
         except DatabaseError as exc:
-            log.error("cannot load unfinished calls yet (%s); retried at the next AMI login", exc)
+            log.error("cannot load unfinished calls yet (%s); retried until it answers", exc)
             return
-        self._builder.adopt_unfinished(unfinished)
+        for update in self._builder.adopt_unfinished(unfinished, timelines):
+            self._queue.put_nowait(update)
         self._adopted = True
         if unfinished:
             log.info("resuming %d unfinished call records", len(unfinished))
@@ -121,6 +134,8 @@ class CallRecorder:
         if await self._drain_spool():
             try:
                 await self._save(update)
+                if not self._adopted:  # the database is back: load the stored calls now
+                    await self._adopt_unfinished()
                 return
             except DatabaseError as exc:
                 log.warning("[%s] database unavailable (%s); spooling", update.record.linkedid, exc)
@@ -132,7 +147,8 @@ class CallRecorder:
             try:
                 update = await asyncio.wait_for(self._queue.get(), self._retry_seconds)
             except TimeoutError:
-                await self._drain_spool()
+                if await self._drain_spool():
+                    await self._adopt_unfinished()
                 continue
             try:
                 await self._write_one(update)

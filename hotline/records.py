@@ -8,16 +8,17 @@ duplicated or out-of-order events, channels never seen) is logged and absorbed, 
 this code sits on the AMI reader, which must not stop.
 
 Writes stay few: an update is emitted when a call is first seen (so a crash mid-call still
-leaves a row), when it is answered, when it ends (``final``), and when enough timeline entries
-are pending. Between those, entries wait and go out with the next update; each entry is
-emitted exactly once.
+leaves a row), when it is answered, when a variable that decides the record changes (a
+flow's disposition, the queue, the score), when it ends (``final``), and when enough
+timeline entries are pending. Between those, entries wait and go out with the next update;
+each entry is emitted exactly once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -38,6 +39,7 @@ __all__ = ["CallRecordBuilder", "RecordUpdate"]
 logger = logging.getLogger(__name__)
 
 FLUSH_AT = 32  # pending entries that force a write between milestones
+MAX_DEFERRED = 100_000  # events held while stored calls cannot be loaded (database down)
 FINISHED_MEMORY = 4096  # finished linkedids remembered so late or repeated events are dropped
 _EVENTS = frozenset(
     {"Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "BridgeLeave", "Hangup"}
@@ -52,6 +54,15 @@ _KINDS = {"DialBegin": "dial_begin", "DialEnd": "dial_end"} | {
 
 
 @dataclass(frozen=True, slots=True)
+class _LiveRows:
+    """A reconcile's rows of one unknown call, held until stored calls are restored."""
+
+    linkedid: str
+    chans: Mapping[str, Mapping[str, str]]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RecordUpdate:
     """One write: a snapshot of the record and the timeline entries not written before."""
 
@@ -63,10 +74,15 @@ class RecordUpdate:
 class CallRecordBuilder:
     """Turns AMI events into call records and the updates that persist them."""
 
-    def __init__(self, clock: Clock = utc_now) -> None:
+    def __init__(self, clock: Clock = utc_now, *, await_restore: bool = False) -> None:
+        """``await_restore``: a previous run may have left rows in progress. Calls first seen
+        mid-call could be one of them, so their events wait until ``adopt_unfinished`` has
+        loaded those rows (a fresh record would overwrite the row and reuse its seqs)."""
         self._clock = clock
         self._calls: dict[str, CallState] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
+        self._deferred: list[Mapping[str, str] | _LiveRows] | None = [] if await_restore else None
+        self._deferred_ids: set[str] = set()
 
     def in_flight(self) -> set[str]:
         """Linkedids of the calls being tracked."""
@@ -83,6 +99,8 @@ class CallRecordBuilder:
             return []
         if linkedid in self._finished:
             logger.debug("call %s: %s after the call ended ignored", linkedid, name)
+            return []
+        if self._defer(linkedid, event, name):
             return []
         at = event_time(event, self._clock)
         call = self._calls.get(linkedid)
@@ -112,12 +130,56 @@ class CallRecordBuilder:
         for linkedid, chans in rows.items():
             if linkedid in self._finished:
                 logger.warning("call %s: live channels after the call was finalised", linkedid)
-                continue
-            updates += self._adopt_live(linkedid, chans, now)
+            elif self._deferred is not None:
+                self._deferred_ids.add(linkedid)
+                self._deferred.append(_LiveRows(linkedid, chans, now))
+            else:
+                updates += self._adopt_live(linkedid, chans, now)
         return updates
 
-    def adopt_unfinished(self, records: Iterable[CallRecord]) -> None:
-        """Take back in-progress rows after a restart; the next reconcile ends or keeps them."""
+    def _defer(self, linkedid: str, event: Mapping[str, str], name: str) -> bool:
+        """Hold an event of a call that may be a stored one until the rows are restored."""
+        if self._deferred is None or linkedid in self._calls:
+            return False
+        fresh = name == "Newchannel" and event.get("Uniqueid") == linkedid
+        if fresh and linkedid not in self._deferred_ids:
+            return False  # a call that starts now cannot have a stored row
+        if len(self._deferred) >= MAX_DEFERRED:
+            logger.error("%d events wait for the stored calls; going on without them", MAX_DEFERRED)
+            self._replay_deferred()
+            return False
+        self._deferred_ids.add(linkedid)
+        self._deferred.append(event)
+        return True
+
+    def _replay_deferred(self) -> list[RecordUpdate]:
+        deferred, self._deferred = self._deferred or [], None
+        self._deferred_ids.clear()
+        if deferred:
+            logger.info("replaying %d events held until stored calls were restored", len(deferred))
+        updates: list[RecordUpdate] = []
+        for item in deferred:
+            if not isinstance(item, _LiveRows):
+                updates += self.feed(item)
+            elif item.linkedid in self._calls:
+                call = self._calls[item.linkedid]
+                self._check(call, item.chans, item.at)
+                updates += self._updates(call, force=bool(call.pending))
+            elif item.linkedid not in self._finished:
+                updates += self._adopt_live(item.linkedid, item.chans, item.at)
+        return updates
+
+    def adopt_unfinished(
+        self,
+        records: Iterable[CallRecord],
+        timelines: Mapping[str, Sequence[TimelineEntry]] | None = None,
+    ) -> list[RecordUpdate]:
+        """Take back in-progress rows after a restart; the next reconcile ends or keeps them.
+
+        ``timelines`` (stored entries by linkedid) give back the variables the flows set
+        before the restart (a disposition, the queue, the score), which the row alone lacks.
+        Returns the updates of the events held meanwhile (``await_restore``).
+        """
         for record in records:
             linkedid = record.linkedid
             if record.finished or linkedid in self._calls or linkedid in self._finished:
@@ -127,8 +189,12 @@ class CallRecordBuilder:
             call.answer_announced = record.answered_at is not None
             call.pinned = {name for name in ("caller", "did") if getattr(record, name)}
             call.party_name = record.channel
+            for entry in (timelines or {}).get(linkedid, ()):
+                if entry.kind == "var":
+                    call.replay_var(entry)
             self._calls[linkedid] = call
             logger.info("call %s: in-progress record restored, awaiting reconcile", linkedid)
+        return self._replay_deferred()
 
     # interpretation
 
@@ -200,10 +266,10 @@ class CallRecordBuilder:
         record = call.record
         final = record.ended_at is not None
         answered = record.answered_at is not None
-        due = not call.announced or (answered and not call.answer_announced)
+        due = not call.announced or (answered and not call.answer_announced) or call.urgent
         if not (final or force or due or len(call.pending) >= FLUSH_AT):
             return []
-        call.announced, call.answer_announced = True, answered
+        call.announced, call.answer_announced, call.urgent = True, answered, False
         entries = tuple(call.pending)
         call.pending.clear()
         return [RecordUpdate(replace(record), entries, final)]
@@ -233,6 +299,7 @@ class CallRecordBuilder:
             if uid not in call.channels:
                 call.note(now, "reconciled", safe_token(row.get("Channel")), reason="channel_found")
             call.touch(uid, row, now, estimated=True)
+        _apply_row_vars(call, chans, now)
         call.confirmed = True
         call.refresh()
         if not call.live():
@@ -248,5 +315,12 @@ class CallRecordBuilder:
         call.note(now, "reconciled", reason="adopted", estimated="started_at")
         for uid, row in chans.items():
             call.touch(uid, row, now, estimated=True)
+        _apply_row_vars(call, chans, now)
         call.refresh()
         return self._updates(call)
+
+
+def _apply_row_vars(call: CallState, chans: Mapping[str, Mapping[str, str]], now: datetime) -> None:
+    """Variables set while AMI was away, read from the rows; the call's own channel last."""
+    for uid in sorted(chans, key=lambda uid: uid == call.linkedid):
+        call.apply_row_vars(chans[uid], now)

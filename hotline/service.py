@@ -51,7 +51,9 @@ class HotlineService:
         self.sessions = session_factory(self.engine)
         self.records = CallRecordRepository(self.sessions)
         self.recorder = CallRecorder(
-            CallRecordBuilder(), self.records, RecordSpool(settings.database.spool_dir)
+            CallRecordBuilder(await_restore=True),
+            self.records,
+            RecordSpool(settings.database.spool_dir),
         )
         self.ami = AmiClient.from_settings(settings.asterisk)
         self.ami.subscribe(self.recorder.on_event, RECORD_EVENTS)

@@ -15,12 +15,10 @@ is down leaves no record at all. Records come only from AMI events and from the 
 channels seen at reconciliation; nothing replays what Asterisk did while no one listened
 (CDR/CEL are not read). Test 3 therefore covers only a call still up when the service is back.
 
-Known bug, marked with ``pytest.xfail`` at the very end of tests 1 and 3 (every other
-assertion runs first): channel variables the dialplan sets while the service is down
-(``HOTLINE_DISPOSITION=fallback`` when the dead FastAGI sends the caller to the fallback
-queue; ``HOTLINE_DID`` and ``HOTLINE_SIP_CALLID`` of a call adopted from CoreShowChannels)
-are never read back, so a call served by the fallback is recorded as ``answered``. The check
-passes by itself once reconciliation reads those variables.
+Variables the dialplan sets while the service is down (``HOTLINE_DISPOSITION=fallback``
+when the dead FastAGI sends the caller to the fallback queue, ``HOTLINE_DID`` and
+``HOTLINE_SIP_CALLID`` of a call adopted from CoreShowChannels) are read back from the
+rows' ``ChanVariable`` headers (manager.conf ``channelvars``).
 """
 
 from __future__ import annotations
@@ -52,10 +50,6 @@ pytestmark = pytest.mark.asterisk
 
 HOTLINE = Path(sys.prefix) / "bin" / "hotline"
 LONG_STAY = 40.0  # callers stay until the test hangs them up; this only bounds a failed test
-FALLBACK_VARS_LOST = (
-    "known bug: variables set while the service was down (HOTLINE_DISPOSITION=fallback, "
-    "HOTLINE_DID, HOTLINE_SIP_CALLID) are not read back at reconciliation"
-)
 
 
 class ServiceProcess:
@@ -301,10 +295,8 @@ async def test_killed_mid_call_then_back_before_the_end_sees_the_end(
     assert record.hangup_cause is not None  # the caller's BYE, seen by the new process
     timeline = await records.timeline(record.linkedid)
     assert contiguous_seqs(timeline) and timeline[-1].kind == "hangup"
-    # The crash sent the caller to the fallback queue, so the record should say `fallback`;
-    # today it says `answered` because that variable was set while no service listened.
-    if record.disposition is Disposition.ANSWERED:
-        pytest.xfail(FALLBACK_VARS_LOST)
+    # The crash sent the caller to the fallback queue: a variable set while no service
+    # listened, read back from the channel at reconciliation (manager.conf channelvars).
     assert record.disposition is Disposition.FALLBACK
 
 
@@ -380,6 +372,4 @@ async def test_caller_is_served_while_the_service_is_dead_and_adopted_after(
     assert timeline[0].kind == "reconciled" and timeline[0].detail.get("reason") == "adopted"
     # what only the dialplan's variables say: it was the fallback, which number, which call
     facts = (record.disposition, record.did, record.sip_call_id)
-    if facts == (Disposition.ANSWERED, "", ""):
-        pytest.xfail(FALLBACK_VARS_LOST)
     assert facts == (Disposition.FALLBACK, crash_settings.inbound.number, placed.sip_call_id)

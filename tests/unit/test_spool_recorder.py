@@ -103,6 +103,11 @@ class FakeStore:
             raise DatabaseError("database in_progress failed: connection refused")
         return [r for r in self.rows.values() if r.ended_at is None]
 
+    async def timeline(self, linkedid: str) -> list[TimelineEntry]:
+        if self.down:
+            raise DatabaseError("database timeline failed: connection refused")
+        return [e for _, entries in self.saved for e in entries if e.linkedid == linkedid]
+
 
 def _store_conforms(store: FakeStore) -> CallRecordStore:
     return store  # mypy checks that the fake has the repository's shape
@@ -454,6 +459,40 @@ async def test_unfinished_rows_are_adopted_once_the_database_is_back(spool: Reco
         await recorder.on_connected([])  # adoption is retried at the next AMI login
         await recorder.flush()
         assert store.rows["1699999000.9"].ended_at is not None
+    finally:
+        await recorder.stop()
+
+
+async def test_events_of_a_stored_call_wait_until_the_database_gives_its_row(
+    spool: RecordSpool,
+) -> None:
+    """Database down at start: the writer retries the restore; the held event continues the
+    stored row (its seqs, its variables) instead of a fresh record overwriting it."""
+    linkedid = "1699999000.9"
+    stored_var = TimelineEntry(
+        linkedid, 4, T0, "var", "PJSIP/x", {"name": "HOTLINE_DISPOSITION", "value": "fallback"}
+    )
+    unfinished = CallRecord(linkedid, Direction.INBOUND, T0, channel="PJSIP/x", last_seq=4)
+    store = FakeStore([unfinished])
+    store.saved.append((unfinished, (stored_var,)))
+    store.down = True
+    builder = CallRecordBuilder(clock, await_restore=True)
+    recorder = CallRecorder(builder, store, spool, retry_seconds=0.02)
+    await recorder.start()
+    try:
+        hangup = event("Hangup", linkedid, 90, Cause="16", ChannelState="6")
+        feed(recorder, [hangup])  # first seen mid-call: it may be the stored one
+        await asyncio.sleep(0.1)
+        assert builder.in_flight() == set() and not spool.path.exists()
+        store.down = False
+        await wait_until(lambda: linkedid in builder.in_flight())
+        await recorder.on_connected([])  # its channel is gone: the held Hangup was its end
+        await recorder.flush()
+        row = store.rows[linkedid]
+        assert row.ended_at == T0 + timedelta(seconds=90) and row.started_at == T0
+        assert row.disposition is Disposition.FALLBACK
+        seqs = [e.seq for _, entries in store.saved[1:] for e in entries]
+        assert seqs == list(range(5, 5 + len(seqs))) and seqs
     finally:
         await recorder.stop()
 
