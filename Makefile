@@ -8,9 +8,9 @@ HOTLINE := $(BIN)/hotline
 SYSTEM_TOOLS := debootstrap espeak-ng sox
 APT_PACKAGES := debootstrap espeak-ng sox
 
-.PHONY: run test setup system-deps secrets sandbox unit integration lint bench clean
+.PHONY: run test setup system-deps settings secrets sandbox unit integration lint bench clean
 
-run: setup secrets sandbox
+run: setup settings secrets sandbox
 	$(HOTLINE) run
 
 test: setup sandbox
@@ -30,6 +30,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
+
+settings:
+	@test -f hotline.yaml || { cp hotline.example.yaml hotline.yaml; echo "created hotline.yaml from hotline.example.yaml"; }
 
 secrets: $(VENV)/.installed
 	@test -f var/secrets.yaml || $(HOTLINE) secrets init

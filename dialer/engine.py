@@ -208,11 +208,12 @@ class DialerEngine:
         grants = self.scheduler.plan(loads, now, len(self.table), self.table.by_trunk())
         for grant in grants:
             campaign = self._campaigns[grant.campaign_id]
+            count = min(grant.count, self.settings.claim_batch)  # short claim transactions
             claims = await self._repo.claim(
-                campaign, grant.count, grant.zones, self.settings.node, now, self.guard, self._dnc
+                campaign, count, grant.zones, self.settings.node, now, self.guard, self._dnc
             )
             self.scheduler.refund(grant, grant.count - len(claims))
-            if len(claims) < grant.count:
+            if len(claims) < count:
                 self._dry.add(campaign.id)
             for claim in claims:
                 self._dial(claim, campaign)

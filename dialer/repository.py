@@ -158,7 +158,8 @@ class DialerRepository(AttemptStore):
                 )
             ).all()
             for row in running:
-                if row.deadline is not None and row.deadline <= now:
+                expired = row.deadline is not None and row.deadline <= now
+                if expired:
                     await session.execute(
                         update(ContactRow)
                         .where(
@@ -175,9 +176,15 @@ class DialerRepository(AttemptStore):
                         ContactRow.state.in_([ContactState.PENDING, ContactState.DIALING]),
                     )
                 )
-                if not left:
-                    row.status = CampaignStatus.FINISHED
-                    finished.append(row.name)
+                if left:
+                    continue
+                any_contact = await session.scalar(
+                    select(ContactRow.id).where(ContactRow.campaign_id == row.id).limit(1)
+                )
+                if any_contact is None and not expired:
+                    continue  # started before its import: it waits for contacts
+                row.status = CampaignStatus.FINISHED
+                finished.append(row.name)
         return finished
 
     async def progress(self, campaign_id: int) -> dict[str, Any]:

@@ -120,6 +120,7 @@ class DialerSettings(BaseModel):
     #: Seconds of calls a CPS bucket may save up: a database stall shorter than this
     #: (a slow commit) costs no calls, at the price of a burst of that size after it.
     burst_seconds: float = Field(0.5, gt=0, le=5)
+    #: Most contacts one claim transaction takes; the rest of a grant waits for the next tick.
     claim_batch: int = Field(50, ge=1, le=1000)
     #: After a Hangup, how long to wait for the OriginateResponse before deciding.
     settle_seconds: float = Field(2.0, gt=0, le=60)

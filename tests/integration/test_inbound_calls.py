@@ -141,6 +141,41 @@ async def test_invalid_key_then_a_valid_one_and_score_10(
     assert (record.score, record.score_status, record.agent) == (10, ScoreStatus.SCORED, "1001")
 
 
+async def test_bill_enquiry_validates_the_account_and_says_the_amount_due(
+    make_service: ServiceFactory, inbound_settings: Settings
+) -> None:
+    service, spy, _ = await make_service()
+    await seed_demo(service.sessions)
+    async with live_call(inbound_settings) as call:
+        await spy.wait_for("menu-main")
+        await call.press("3")  # 账单查询与缴费
+        await spy.wait_for("menu-billing")
+        await call.press("1")  # 自助查询应缴金额
+        await spy.wait_for("bill-enter-account")
+        await call.press("1234567890#")  # ten digits, wrong check digit
+        await spy.wait_for("bill-invalid-account")
+        await spy.wait_for("bill-enter-account", count=2)
+        await call.press(f"{CUSTOMER.account}#")
+        await spy.wait_for("bill-after", within=40)  # after the amount and the due date
+        await call.hangup()
+    record = await record_of(service, call.sip_call_id)
+    said = spy.prompts()
+    start = said.index("bill-amount")
+    # 128 元 50 分, 缴费截止日期为 11 月 25 日 (the latest bill of the demo customer)
+    assert said[start:] == [
+        "bill-amount",
+        "yuan",
+        "fen",
+        "bill-due",
+        "month",
+        "day-of-month",
+        "bill-after",
+    ]
+    assert said.count("bill-invalid-account") == 1
+    assert record.disposition is Disposition.ABANDONED_IVR  # hung up in the IVR, no queue
+    assert (record.queue, record.agent) == ("", "")
+
+
 async def test_silence_ends_with_the_no_input_goodbye(
     make_service: ServiceFactory, inbound_settings: Settings
 ) -> None:

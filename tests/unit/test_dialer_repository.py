@@ -193,12 +193,21 @@ async def test_not_sent_refunds_optout_lists_blocked_closes(repo: DialerReposito
 async def test_deadline_expires_and_finished_campaigns_close(repo: DialerRepository) -> None:
     late = await make(repo, "late", deadline=(T0 + timedelta(hours=1)).isoformat())
     done = await make(repo, "done")
+    empty = await make(repo, "empty")  # started before its import
     await repo.add_contacts(late.id, contacts("13900000001"), T0)
-    for made in (late, done):
+    await repo.add_contacts(done.id, contacts("13900000002"), T0)
+    for made in (late, done, empty):
         await repo.set_status(made.id, CampaignStatus.RUNNING, [CampaignStatus.DRAFT])
-    assert await repo.close_finished(T0) == ["done"]  # no contacts at all
+    # its only contact is closed (on the DNC list) without a call: nothing left to dial
+    assert (
+        await repo.claim(done, 5, ("Asia/Shanghai",), "n1", T0, GUARD, frozenset({"13900000002"}))
+        == []
+    )
+    assert await repo.close_finished(T0) == ["done"]
     assert await repo.close_finished(T0 + timedelta(hours=1)) == ["late"]
     assert (await repo.contacts_of(late.id))[0]["state"] == "expired"
+    assert [c.name for c in await repo.campaigns([CampaignStatus.RUNNING])] == ["empty"]
+    await repo.add_contacts(empty.id, contacts("13900000003"), T0)  # an import still lands
 
 
 async def test_config_dnc_is_synchronised(repo: DialerRepository) -> None:
