@@ -15,12 +15,14 @@ from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import TextualSelect
 
 from hotline.callrecord import CallRecord, TimelineEntry
 from hotline.db.engine import DATABASE_ERRORS
 from hotline.db.models import CallEventRow, CallRecordRow
+from hotline.db.precompiled import upsert_text
 from hotline.errors import DatabaseError
 
 __all__ = ["CallRecordRepository"]
@@ -35,7 +37,9 @@ _NOTE_FIELDS = frozenset({"reason", "description"})
 
 
 def _record_values(record: CallRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in _RECORD_FIELDS if name not in _NOTE_FIELDS}
+    """The upsert's parameters; the notes are empty for a new row and kept for an old one."""
+    values = {name: getattr(record, name) for name in _RECORD_FIELDS if name not in _NOTE_FIELDS}
+    return values | dict.fromkeys(_NOTE_FIELDS, "")
 
 
 def _to_record(row: CallRecordRow) -> CallRecord:
@@ -59,14 +63,7 @@ def _check(record: CallRecord, entries: Sequence[TimelineEntry]) -> None:
             )
 
 
-def _dialect_insert(session: AsyncSession) -> Any:
-    """The dialect's ``insert`` (the one with ON CONFLICT); other databases are refused."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert
-    if name == "sqlite":
-        return sqlite.insert
-    raise DatabaseError(f"unsupported database dialect {name!r}")
+_Prepared = tuple[TextClause | TextualSelect, TextClause | TextualSelect]
 
 
 class CallRecordRepository:
@@ -74,28 +71,35 @@ class CallRecordRepository:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._prepared: tuple[Any, Any] | None = None
+        self._prepared: _Prepared | None = None
 
-    def _statements(self, session: AsyncSession) -> tuple[Any, Any]:
-        """The record upsert and the timeline insert, built once (Core, not ORM: a save is
-        on every call's path, and the ORM's bulk machinery costs more than the SQL).
+    def _statements(self, session: AsyncSession) -> _Prepared:
+        """The record upsert and the timeline insert, compiled once (``precompiled``:
+        a save is on every call's path, and SQLAlchemy would compile these every time).
 
-        Both take their values as parameters; the upsert's update copies every column
-        from the row offered (``excluded``), except the agent's notes.
+        The upsert's update copies every column from the row offered (``excluded``),
+        except the agent's notes, which only a new row takes (empty).
         """
         if self._prepared is None:
-            insert = _dialect_insert(session)
-            records, events = CallRecordRow.__table__, CallEventRow.__table__
-            upsert = insert(records)
-            columns = [name for name in _RECORD_FIELDS if name not in _NOTE_FIELDS]
-            update = {name: upsert.excluded[name] for name in columns if name != "linkedid"}
-            update["updated_at"] = func.now()
-            self._prepared = (
-                upsert.on_conflict_do_update(index_elements=["linkedid"], set_=update).returning(
-                    records.c.id
-                ),
-                insert(events).on_conflict_do_nothing(index_elements=["linkedid", "seq"]),
+            name = session.get_bind().dialect.name
+            if name not in ("postgresql", "sqlite"):
+                raise DatabaseError(f"unsupported database dialect {name!r}")
+            columns = [n for n in _RECORD_FIELDS if n not in _NOTE_FIELDS]
+            upsert = upsert_text(
+                CallRecordRow.__table__,  # type: ignore[arg-type]
+                [*columns, *sorted(_NOTE_FIELDS)],
+                ["linkedid"],
+                name,
+                update=[n for n in columns if n != "linkedid"],
+                returning_id=True,
             )
+            add_events = upsert_text(
+                CallEventRow.__table__,  # type: ignore[arg-type]
+                ["call_id", *_ENTRY_FIELDS],
+                ["linkedid", "seq"],
+                name,
+            )
+            self._prepared = (upsert, add_events)
         return self._prepared
 
     @asynccontextmanager

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.callrecord import CallRecord, Direction, Disposition, TimelineEntry
@@ -222,3 +223,23 @@ async def test_unreachable_database_raises_database_error(
         await engine.dispose()
     assert caught.value.__cause__ is not None
     assert time.monotonic() - started < 5
+
+
+async def test_the_save_statements_are_compiled_once(
+    engine: AsyncEngine, repo: CallRecordRepository
+) -> None:
+    """SQLAlchemy caches them (a dialect ON CONFLICT construct, it would compile every save)."""
+    inserts: list[Any] = []
+
+    def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        if sql.lstrip().upper().startswith("INSERT"):
+            inserts.append(context)
+
+    event.listen(engine.sync_engine, "after_cursor_execute", seen)
+    entry = TimelineEntry("9.1", 1, T0, "var", "PJSIP/x", {"name": "HOTLINE_FLOW", "value": "h"})
+    for seq in range(1, 4):
+        await repo.save(make_record("9.1", last_seq=seq), [replace(entry, seq=seq)])
+    hits = [context.cache_hit is CacheStats.CACHE_HIT for context in inserts]
+    assert hits == [False, False, True, True, True, True]  # upsert, events; then the cache
+    timeline = await repo.timeline("9.1")
+    assert [(e.seq, e.detail) for e in timeline] == [(s, entry.detail) for s in (1, 2, 3)]
