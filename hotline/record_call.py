@@ -156,11 +156,22 @@ class CallState:
         chan.cause_text = safe_text(event.get("Cause-txt"))
         self.note(at, "hangup", chan.name, cause=chan.cause, cause_txt=chan.cause_text)
 
-    def apply_row_vars(self, row: Mapping[str, str], at: datetime) -> None:
-        """Apply the record variables of a reconcile row that changed since last seen."""
-        channel = safe_token(row.get("Channel"))
-        for name, raw in channel_variables(row).items():
-            if name in RECORD_VARS and self.vars_seen.get(name, "") != raw:
+    def apply_row_vars(self, rows: Mapping[str, Mapping[str, str]], at: datetime) -> None:
+        """Apply the record variables of a call's reconcile rows that changed since seen.
+
+        Every row lists every variable, unset ones empty, and the legs differ (an agent's
+        channel has none of the caller's): a variable takes its value from the call's own
+        channel, else from the first leg that has one. Empty values never clear a field.
+        """
+        order = sorted(rows, key=lambda uid: uid != self.linkedid)  # its own channel first
+        found: dict[str, tuple[str, str]] = {}
+        for uid in order:
+            channel = safe_token(rows[uid].get("Channel"))
+            for name, raw in channel_variables(rows[uid]).items():
+                if raw and name in RECORD_VARS and name not in found:
+                    found[name] = (raw, channel)
+        for name, (raw, channel) in found.items():
+            if self.vars_seen.get(name) != raw:
                 self.apply_var(channel, {"Variable": name, "Value": raw}, at)
 
     def replay_var(self, entry: TimelineEntry) -> None:

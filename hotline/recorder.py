@@ -134,21 +134,33 @@ class CallRecorder:
         if await self._drain_spool():
             try:
                 await self._save(update)
-                if not self._adopted:  # the database is back: load the stored calls now
-                    await self._adopt_unfinished()
-                return
             except DatabaseError as exc:
                 log.warning("[%s] database unavailable (%s); spooling", update.record.linkedid, exc)
+            else:
+                await self._restore_if_due()
+                return
         self._spool.append(update)
         self.spooled += 1
+
+    async def _restore_if_due(self) -> None:
+        """Load the stored calls once the database answers; a bug here never stops writing."""
+        if self._adopted:
+            return
+        try:
+            await self._adopt_unfinished()
+        except Exception:
+            log.exception("restoring unfinished calls failed; retried later")
 
     async def _write_loop(self) -> None:
         while True:
             try:
                 update = await asyncio.wait_for(self._queue.get(), self._retry_seconds)
             except TimeoutError:
-                if await self._drain_spool():
-                    await self._adopt_unfinished()
+                try:
+                    if await self._drain_spool():
+                        await self._restore_if_due()
+                except Exception:  # the writer must outlive any bug here
+                    log.exception("record writer: spool drain failed")
                 continue
             try:
                 await self._write_one(update)

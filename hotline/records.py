@@ -53,13 +53,17 @@ _KINDS = {"DialBegin": "dial_begin", "DialEnd": "dial_end"} | {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _LiveRows:
-    """A reconcile's rows of one unknown call, held until stored calls are restored."""
+_Rows = Mapping[str, Mapping[str, Mapping[str, str]]]  # linkedid → uniqueid → row
 
-    linkedid: str
-    chans: Mapping[str, Mapping[str, str]]
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """A reconcile's rows held until stored calls are restored. ``pending``: the calls it
+    could not square when taken (events held, or unknown); they are squared at replay."""
+
+    rows: _Rows
     at: datetime
+    pending: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +85,7 @@ class CallRecordBuilder:
         self._clock = clock
         self._calls: dict[str, CallState] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
-        self._deferred: list[Mapping[str, str] | _LiveRows] | None = [] if await_restore else None
+        self._deferred: list[Mapping[str, str] | _Snapshot] | None = [] if await_restore else None
         self._deferred_ids: set[str] = set()
 
     def in_flight(self) -> set[str]:
@@ -100,8 +104,14 @@ class CallRecordBuilder:
         if linkedid in self._finished:
             logger.debug("call %s: %s after the call ended ignored", linkedid, name)
             return []
-        if self._defer(linkedid, event, name):
-            return []
+        replayed: list[RecordUpdate] = []
+        if self._deferred is not None and self._may_be_stored(linkedid, event, name):
+            if len(self._deferred) < MAX_DEFERRED:
+                self._deferred_ids.add(linkedid)
+                self._deferred.append(event)
+                return []
+            logger.error("%d events wait for stored calls; going on without them", MAX_DEFERRED)
+            replayed = self._replay_deferred()
         at = event_time(event, self._clock)
         call = self._calls.get(linkedid)
         if call is None:
@@ -113,7 +123,7 @@ class CallRecordBuilder:
             self._interpret(call, name, event, at)
         except Exception:  # a bug here must not stop the AMI reader
             logger.exception("call %s: could not interpret %s, skipped", linkedid, name)
-        return self._updates(call)
+        return replayed + self._updates(call)
 
     def reconcile(self, live: Iterable[Mapping[str, str]]) -> list[RecordUpdate]:
         """Square tracked calls with CoreShowChannel rows taken after an AMI (re)connect."""
@@ -125,48 +135,54 @@ class CallRecordBuilder:
                 rows.setdefault(linkedid, {})[uid] = row
         updates: list[RecordUpdate] = []
         for linkedid, call in list(self._calls.items()):
-            self._check(call, rows.pop(linkedid, {}), now)
-            updates += self._updates(call, force=bool(call.pending))
+            updates += self._square(call, rows.get(linkedid, {}), now)
+        if self._deferred is not None:  # unknown calls may be stored ones: squared later
+            pending = frozenset(self._deferred_ids | (rows.keys() - self._calls.keys()))
+            self._deferred_ids |= pending
+            self._deferred.append(_Snapshot(rows, now, pending))
+            return updates
+        return updates + self._adopt_unknown(rows, now)
+
+    def _square(
+        self, call: CallState, chans: Mapping[str, Mapping[str, str]], at: datetime
+    ) -> list[RecordUpdate]:
+        self._check(call, chans, at)
+        return self._updates(call, force=bool(call.pending))
+
+    def _adopt_unknown(self, rows: _Rows, at: datetime) -> list[RecordUpdate]:
+        updates: list[RecordUpdate] = []
         for linkedid, chans in rows.items():
+            if linkedid in self._calls:
+                continue
             if linkedid in self._finished:
                 logger.warning("call %s: live channels after the call was finalised", linkedid)
-            elif self._deferred is not None:
-                self._deferred_ids.add(linkedid)
-                self._deferred.append(_LiveRows(linkedid, chans, now))
             else:
-                updates += self._adopt_live(linkedid, chans, now)
+                updates += self._adopt_live(linkedid, chans, at)
         return updates
 
-    def _defer(self, linkedid: str, event: Mapping[str, str], name: str) -> bool:
-        """Hold an event of a call that may be a stored one until the rows are restored."""
-        if self._deferred is None or linkedid in self._calls:
+    def _may_be_stored(self, linkedid: str, event: Mapping[str, str], name: str) -> bool:
+        """Whether an event may belong to a stored in-progress call not yet restored."""
+        if linkedid in self._calls:
             return False
         fresh = name == "Newchannel" and event.get("Uniqueid") == linkedid
-        if fresh and linkedid not in self._deferred_ids:
-            return False  # a call that starts now cannot have a stored row
-        if len(self._deferred) >= MAX_DEFERRED:
-            logger.error("%d events wait for the stored calls; going on without them", MAX_DEFERRED)
-            self._replay_deferred()
-            return False
-        self._deferred_ids.add(linkedid)
-        self._deferred.append(event)
-        return True
+        return not fresh or linkedid in self._deferred_ids  # a call starting now has no row
 
     def _replay_deferred(self) -> list[RecordUpdate]:
+        """Events and snapshots held meanwhile, in their order, now that rows are restored."""
         deferred, self._deferred = self._deferred or [], None
         self._deferred_ids.clear()
         if deferred:
             logger.info("replaying %d events held until stored calls were restored", len(deferred))
         updates: list[RecordUpdate] = []
         for item in deferred:
-            if not isinstance(item, _LiveRows):
+            if isinstance(item, _Snapshot):
+                for linkedid, call in list(self._calls.items()):
+                    if linkedid in item.pending or not call.confirmed:  # held or restored
+                        updates += self._square(call, item.rows.get(linkedid, {}), item.at)
+                unknown = {i: c for i, c in item.rows.items() if i in item.pending}
+                updates += self._adopt_unknown(unknown, item.at)
+            else:
                 updates += self.feed(item)
-            elif item.linkedid in self._calls:
-                call = self._calls[item.linkedid]
-                self._check(call, item.chans, item.at)
-                updates += self._updates(call, force=bool(call.pending))
-            elif item.linkedid not in self._finished:
-                updates += self._adopt_live(item.linkedid, item.chans, item.at)
         return updates
 
     def adopt_unfinished(
@@ -299,7 +315,7 @@ class CallRecordBuilder:
             if uid not in call.channels:
                 call.note(now, "reconciled", safe_token(row.get("Channel")), reason="channel_found")
             call.touch(uid, row, now, estimated=True)
-        _apply_row_vars(call, chans, now)
+        call.apply_row_vars(chans, now)  # what was set while AMI was away
         call.confirmed = True
         call.refresh()
         if not call.live():
@@ -315,12 +331,6 @@ class CallRecordBuilder:
         call.note(now, "reconciled", reason="adopted", estimated="started_at")
         for uid, row in chans.items():
             call.touch(uid, row, now, estimated=True)
-        _apply_row_vars(call, chans, now)
+        call.apply_row_vars(chans, now)  # what was set while AMI was away
         call.refresh()
         return self._updates(call)
-
-
-def _apply_row_vars(call: CallState, chans: Mapping[str, Mapping[str, str]], now: datetime) -> None:
-    """Variables set while AMI was away, read from the rows; the call's own channel last."""
-    for uid in sorted(chans, key=lambda uid: uid == call.linkedid):
-        call.apply_row_vars(chans[uid], now)

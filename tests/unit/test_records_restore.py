@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from hotline import records
 from hotline.ami_actions import AmiEvent
 from hotline.callrecord import Disposition, TimelineEntry
 from hotline.records import CallRecordBuilder
@@ -123,3 +126,58 @@ def test_held_unknown_live_calls_are_adopted_when_nothing_was_stored() -> None:
     updates = b.adopt_unfinished([])
     assert updates[0].record.started_at == NOW - timedelta(seconds=90)
     assert b.in_flight() == {"3.1"}
+
+
+def test_the_legs_of_a_call_do_not_blank_its_variables() -> None:
+    """Every row lists every variable; an agent's leg has the caller's ones empty."""
+    b = builder()
+    caller = with_vars(FALLBACK_VARS, uid="6.1", linkedid="6.1", duration="0:00:30")
+    agent = AmiEvent(
+        {
+            **row("PJSIP/agent-1001-00000002", "6.2", "6.1", "0:00:10"),
+            "ChanVariable": ["HOTLINE_DISPOSITION=", "HOTLINE_DID=", "HOTLINE_QUEUE=repair"],
+        }
+    )
+    updates = b.reconcile([agent, caller])
+    record = updates[-1].record
+    assert (record.did, record.queue) == ("95598", "repair")
+    values = {e.detail["name"]: e.detail["value"] for e in entries(updates) if e.kind == "var"}
+    assert values["HOTLINE_DISPOSITION"] == "fallback" and "" not in values.values()
+    assert [e for e in entries(b.reconcile([agent, caller])) if e.kind == "var"] == []
+    # the caller's own row gone: the agent's empty values still clear nothing
+    b.reconcile([agent])
+    done = final(run(ami("Hangup PJSIP/agent-1001-00000002 6.2 6.1 1100 Cause=16"), b))
+    assert done.disposition is Disposition.FALLBACK and done.did == "95598"
+
+
+def test_a_snapshot_held_before_the_restore_squares_the_restored_calls() -> None:
+    """DB down at start: the login's snapshot waits; the restore then ends what it lacked."""
+    b = CallRecordBuilder(clock=lambda: NOW, await_restore=True)
+    assert b.reconcile([row(CALLER, "2.1", "2.1", "00:02:00")]) == []  # 1.1 not live
+    assert run(ami(f"Newchannel {CALLER} 5.1 5.1 1000 {UP}"), b)  # a new call, after it
+    updates = b.adopt_unfinished([restored("1.1", True), restored("2.1", True)])
+    by_id = {u.record.linkedid: u for u in updates}
+    assert by_id["1.1"].final and by_id["1.1"].record.end_estimated
+    assert by_id["1.1"].record.ended_at == NOW
+    assert not by_id["2.1"].final  # live in the snapshot: continued
+    assert b.in_flight() == {"2.1", "5.1"}  # the new call is not judged by an older snapshot
+
+
+def test_too_many_held_events_go_on_without_the_restore(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(records, "MAX_DEFERRED", 2)
+    b = CallRecordBuilder(clock=lambda: NOW, await_restore=True)
+    events = ami(
+        f"""
+        VarSet  {CALLER} 4.1 4.1 1 Variable=HOTLINE_QUEUE Value=repair
+        Newstate {CALLER} 4.1 4.1 2 {UP}
+        Hangup  {CALLER} 4.1 4.1 3 {UP} Cause=16
+        """
+    )
+    updates = run(events, b)
+    assert final(updates).queue == "repair"
+    seqs = [e.seq for e in entries(updates)]  # nothing lost: the held ones were replayed
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert [e.kind for e in entries(updates)][:2] == ["reconciled", "var"]
+    assert "going on without them" in caplog.text
