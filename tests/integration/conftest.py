@@ -16,10 +16,12 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from hotline.config import Settings
+from hotline.config import Settings, secret_fields
 from hotline.errors import HotlineError
 from hotline.sandbox import Sandbox
 from hotline.service import HotlineService
@@ -35,13 +37,25 @@ def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
         return port
 
 
-def integration_settings(var_dir: Path, database_url: str) -> Settings:
+def integration_settings(
+    var_dir: Path,
+    database_url: str,
+    *,
+    instance: str = "test",
+    rtp_base: int = 30000,
+    rtp_slots: int = 16,
+    **sections: Any,
+) -> Settings:
     """Settings for the test sandbox: own instance, free ports, fresh secrets.
 
     Several test sessions may run at once (developers, helpers, CI): each gets its own
     sandbox instance and its own RTP port blocks.
     """
-    block = 30000 + (os.getpid() % 16) * 2000
+    block = rtp_base + (os.getpid() % rtp_slots) * 2000
+    defaults: dict[str, Any] = {
+        # Tests do not depend on the time of day; the after-hours test forces "closed".
+        "ivr": {"hours": {"force": "open"}},
+    }
     return Settings(
         var_dir=var_dir,
         asterisk={
@@ -62,10 +76,27 @@ def integration_settings(var_dir: Path, database_url: str) -> Settings:
         agi={"port": free_port()},
         web={"port": free_port(), "token": secrets.token_urlsafe(16)},
         database={"url": database_url, "spool_dir": var_dir / "spool"},
-        sandbox={"instance": f"test-{os.getpid()}"},
-        # Tests do not depend on the time of day; the after-hours test forces "closed".
-        ivr={"hours": {"force": "open"}},
+        sandbox={"instance": f"{instance}-{os.getpid()}"},
+        **(defaults | sections),
     )
+
+
+def write_settings_files(settings: Settings, config: Path, secrets_file: Path) -> None:
+    """The settings as an operator keeps them: a YAML file, and the secrets apart (0600)."""
+    values = settings.model_dump(mode="json")
+    hidden: dict[str, Any] = {}
+    for path in secret_fields(Settings):
+        *sections, key = path.split(".")
+        plain: Any = settings
+        shown, kept = values, hidden
+        for part in sections:
+            plain, shown = getattr(plain, part), shown[part]
+            kept = kept.setdefault(part, {})
+        del shown[key]
+        kept[key] = getattr(plain, key).get_secret_value()
+    config.write_text(yaml.safe_dump(values, allow_unicode=True), encoding="utf-8")
+    secrets_file.touch(mode=0o600)
+    secrets_file.write_text(yaml.safe_dump(hidden), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import yaml
 
 from dialer.campaigns import Campaign
 from dialer.contacts import ContactIn
@@ -28,10 +27,11 @@ from dialer.operations import Operations
 from dialer.repository import DialerRepository
 from dialer.states import ContactState
 from hotline.ami import AmiClient, AmiEvent
-from hotline.config import DatabaseSettings, Settings, secret_fields
+from hotline.config import DatabaseSettings, Settings
 from hotline.config_dialer import DialerSettings
 from hotline.render import PROJECT_ROOT
 from hotline.testcall import carrier_client
+from tests.integration.conftest import write_settings_files
 
 ALL_DAY = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 OPEN = frozenset({ContactState.PENDING.value, ContactState.DIALING.value})
@@ -129,20 +129,7 @@ class ServiceProcess:
         self.secrets = folder / f"{name}-secrets.yaml"
         self.log = folder / f"{name}.log"
         self._proc: subprocess.Popen[bytes] | None = None
-        values = settings.model_dump(mode="json")
-        hidden: dict[str, Any] = {}
-        for path in secret_fields(Settings):
-            *sections, key = path.split(".")
-            plain: Any = settings
-            shown, kept = values, hidden
-            for part in sections:
-                plain, shown = getattr(plain, part), shown[part]
-                kept = kept.setdefault(part, {})
-            del shown[key]
-            kept[key] = getattr(plain, key).get_secret_value()
-        self.config.write_text(yaml.safe_dump(values, allow_unicode=True), encoding="utf-8")
-        self.secrets.touch(mode=0o600)
-        self.secrets.write_text(yaml.safe_dump(hidden), encoding="utf-8")
+        write_settings_files(settings, self.config, self.secrets)
 
     @property
     def running(self) -> bool:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import secrets
 import shutil
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +34,7 @@ from hotline.service import HotlineService
 from hotline.testcall import carrier_client, wait_for_record
 from ivr.agents import AgentsFeature
 from ivr.agi import AgiChannel, FastAgiServer, Flow
-from tests.integration.conftest import active_channels, free_port, wait_until
+from tests.integration.conftest import active_channels, integration_settings, wait_until
 from tests.support import missing
 
 __all__ = [
@@ -60,32 +58,13 @@ PROMPT_WAIT = 30.0
 
 
 def _settings(var_dir: Path) -> Settings:
-    block = 54000 + (os.getpid() % 5) * 2000
     queue = {"wrapup_seconds": 0, "agent_ring_seconds": 10, "retry_seconds": 1}
-    return Settings(
-        var_dir=var_dir,
-        asterisk={
-            "ami_port": free_port(),
-            "ami_secret": secrets.token_urlsafe(16),
-            "sip_port": free_port(socket.SOCK_DGRAM),
-            "rtp_start": block,
-            "rtp_end": block + 999,
-            "ami_reconnect_max_seconds": 2.0,
-        },
-        carrier={
-            "ami_port": free_port(),
-            "ami_secret": secrets.token_urlsafe(16),
-            "sip_port": free_port(socket.SOCK_DGRAM, "127.0.0.2"),
-            "rtp_start": block + 1000,
-            "rtp_end": block + 1999,
-        },
-        agi={"port": free_port()},
-        web={"port": free_port(), "token": secrets.token_urlsafe(16)},
-        database={
-            "url": f"sqlite+aiosqlite:///{var_dir / 'hotline.db'}",
-            "spool_dir": var_dir / "spool",
-        },
-        sandbox={"instance": f"inbound-{os.getpid()}"},
+    return integration_settings(
+        var_dir,
+        f"sqlite+aiosqlite:///{var_dir / 'hotline.db'}",
+        instance="inbound",
+        rtp_base=54000,
+        rtp_slots=5,
         # open unless a test says otherwise: the tests run at any hour
         ivr={"digit_timeout_seconds": 3.0, "hours": {"force": "open"}},
         queues={

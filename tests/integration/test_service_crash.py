@@ -35,16 +35,15 @@ from typing import Any
 
 import aiohttp
 import pytest
-import yaml
 
 from hotline.ami import AmiClient, AmiEvent
 from hotline.callrecord import CallRecord, Disposition, TimelineEntry
-from hotline.config import DatabaseSettings, Settings, secret_fields
+from hotline.config import DatabaseSettings, Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory
 from hotline.render import PROJECT_ROOT
 from hotline.sandbox import Sandbox
 from hotline.testcall import CallOptions, PlacedCall, place_call, wait_for_record
-from tests.integration.conftest import wait_until
+from tests.integration.conftest import wait_until, write_settings_files
 
 pytestmark = pytest.mark.asterisk
 
@@ -61,19 +60,7 @@ class ServiceProcess:
         self.secrets = folder / "secrets.yaml"
         self.log = folder / "service.log"
         self._proc: subprocess.Popen[bytes] | None = None
-        values = settings.model_dump(mode="json")
-        hidden: dict[str, Any] = {}
-        for path in secret_fields(Settings):
-            *sections, key = path.split(".")
-            plain, shown, kept = settings, values, hidden
-            for part in sections:
-                plain, shown = getattr(plain, part), shown[part]
-                kept = kept.setdefault(part, {})
-            del shown[key]
-            kept[key] = getattr(plain, key).get_secret_value()
-        self.config.write_text(yaml.safe_dump(values, allow_unicode=True), encoding="utf-8")
-        self.secrets.touch(mode=0o600)
-        self.secrets.write_text(yaml.safe_dump(hidden), encoding="utf-8")
+        write_settings_files(settings, self.config, self.secrets)
 
     @property
     def running(self) -> bool:
