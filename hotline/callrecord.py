@@ -97,6 +97,8 @@ class CallRecord:
     talk_seconds: float | None = None  # agent connect → the agent leg's end
     score: int | None = None  # post-call score 1-10
     score_status: ScoreStatus | None = None
+    hold_count: int = 0  # holds during the call (the hold_segments rows say how each went)
+    hold_seconds: float = 0.0  # seconds held in all, finished holds
     reason: str = ""  # set by the agent (API/CLI), never by the record builder
     description: str = ""
     # highest timeline seq given out; a builder adopting the row after a restart continues

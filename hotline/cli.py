@@ -59,8 +59,9 @@ def _add_feature_commands() -> None:
     from hotline.cli_agents import COMMANDS as AGENT_COMMANDS
     from hotline.cli_agents import call_group
     from hotline.cli_inbound import COMMANDS as INBOUND_COMMANDS
+    from ivr.hold.report import report
 
-    for command in (*INBOUND_COMMANDS, *AGENT_COMMANDS, *DIALER_COMMANDS):
+    for command in (*INBOUND_COMMANDS, *AGENT_COMMANDS, *DIALER_COMMANDS, report):
         main.add_command(command)
     main.add_command(call_group(main.commands["call"]))  # adds `call reason`
 

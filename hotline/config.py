@@ -36,6 +36,7 @@ from pydantic_settings import (
 )
 
 from hotline.config_dialer import DialerSettings
+from hotline.config_hold import HoldSettings
 from hotline.config_inbound import IvrSettings
 from hotline.config_queues import QueuesSettings
 from hotline.errors import ConfigError
@@ -195,6 +196,7 @@ class Settings(BaseSettings):
     ivr: IvrSettings = IvrSettings()
     queues: QueuesSettings = QueuesSettings()
     dialer: DialerSettings = DialerSettings()
+    hold: HoldSettings = HoldSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -27,6 +27,7 @@ from hotline.record_fields import (
     safe_token,
     safe_word,
 )
+from hotline.record_hold import HOLD_VARS, HoldState
 from hotline.record_inbound import INBOUND_VARS, InboundState
 
 __all__ = ["RECORD_VARS", "CallState", "ChannelState", "var_name"]
@@ -45,10 +46,10 @@ _CORE_VARS = frozenset(
 )
 # Variables that shape the record: manager.conf ``channelvars`` puts them on every channel
 # snapshot, so a reconcile row (CoreShowChannel) carries what was set while no one listened.
-RECORD_VARS = _CORE_VARS | INBOUND_VARS
+RECORD_VARS = _CORE_VARS | INBOUND_VARS | HOLD_VARS
 # Written at once, not with the next milestone: a crash must not lose how the call went.
 # (HOTLINE_FLOW and HOTLINE_RINGS are set just after the answer and ride on a later write.)
-_URGENT_VARS = frozenset({"HOTLINE_DISPOSITION", "HOTLINE_SCORE", "HOTLINE_QUEUE"})
+_URGENT_VARS = frozenset({"HOTLINE_DISPOSITION", "HOTLINE_SCORE", "HOTLINE_QUEUE", "HOTLINE_HOLD"})
 _DIRECTIONS = frozenset(d.value for d in Direction)
 _SETTABLE = frozenset(d.value for d in Disposition if d is not Disposition.IN_PROGRESS)
 
@@ -82,6 +83,7 @@ class CallState:
     party_name: str = ""  # a restored record's channel: its party, if it shows up again
     pending: list[TimelineEntry] = field(default_factory=list)
     inbound: InboundState = field(default_factory=InboundState)
+    hold: HoldState = field(default_factory=HoldState)
     vars_seen: dict[str, str] = field(default_factory=dict)  # last raw value per variable
     urgent: bool = False  # an update is due now (a variable that shapes the record changed)
 
@@ -156,6 +158,32 @@ class CallState:
         chan.cause_text = safe_text(event.get("Cause-txt"))
         self.note(at, "hangup", chan.name, cause=chan.cause, cause_txt=chan.cause_text)
 
+    def leg_event(self, name: str, channel: str, at: datetime) -> None:
+        """The agent's leg and holds: a phone's Hold/Unhold, the rejoin after a hold; the
+        talk time ends when the caller leaves the agent's bridge or the agent hangs up."""
+        agent_leg = bool(channel) and channel == self.inbound.agent_channel
+        if name in ("Hold", "Unhold"):
+            if agent_leg:
+                self.hold.phone(self.record, self.note, name, channel, at)
+        elif name == "BridgeEnter":
+            party = self.party()
+            if self.hold.rejoining and party is not None and channel == party.name:
+                self.hold.rejoining = False
+                self.inbound.connected_at = self.inbound.connected_at or at
+        elif name == "BridgeLeave":
+            party = self.party()
+            if party is not None and channel == party.name:  # no longer with the agent
+                self.inbound.end_agent_leg(self.record, at)
+        elif name == "Hangup" and agent_leg:
+            self.inbound.end_agent_leg(self.record, at)
+        elif name == "Hangup":
+            party = self.party()
+            if party is not None and channel == party.name:  # held until the caller left
+                self.close_holds(at)
+
+    def close_holds(self, at: datetime) -> None:
+        self.hold.close(self.record, self.note, at)
+
     def apply_row_vars(self, rows: Mapping[str, Mapping[str, str]], at: datetime) -> None:
         """Apply the record variables of a call's reconcile rows that changed since seen.
 
@@ -209,6 +237,12 @@ class CallState:
                 self.override = Disposition(value) if value else None
         elif name in INBOUND_VARS:
             value, valid = self.inbound.apply_var(record, name, raw)
+        elif name in HOLD_VARS:
+            value, valid = self.hold.apply_var(
+                record, self.note if note else None, name, raw, channel, at
+            )
+            if valid and value == "held":  # out of the agent's bridge: talk time stops
+                self.inbound.end_agent_leg(record, at)
         if not note:
             return
         if valid:

@@ -71,6 +71,7 @@ class InboundState:
     queued_at: datetime | None = None  # first QueueCallerJoin
     in_queue: bool = False
     connected_at: datetime | None = None  # the agent leg that is up now
+    agent_channel: str = ""  # the connected agent's channel (AgentConnect's DestChannel)
     agent_took: bool = False  # an agent connected at some point
 
     def apply_var(self, record: CallRecord, name: str, raw: str) -> tuple[str, bool]:
@@ -137,6 +138,7 @@ class InboundState:
                 record.wait_seconds = _seconds(self.queued_at, at)
             self.agent_took = True
             self.connected_at = at
+            self.agent_channel = safe_token(event.get("DestChannel"))
         elif name == "AgentComplete":
             self.end_agent_leg(record, at)
             detail["reason"] = safe_word(event.get("Reason"), 16)

@@ -43,7 +43,7 @@ MAX_DEFERRED = 100_000  # events held while stored calls cannot be loaded (datab
 FINISHED_MEMORY = 4096  # finished linkedids remembered so late or repeated events are dropped
 _EVENTS = frozenset(
     {"Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "BridgeLeave", "Hangup"}
-    | {"VarSet"}
+    | {"VarSet", "Hold", "Unhold"}
     | QUEUE_EVENTS
     | AGENT_EVENTS
 )
@@ -235,6 +235,7 @@ class CallRecordBuilder:
             exten = safe_token(event.get("Exten"), 64)
             call.note(at, "newchannel", channel, context=context, exten=exten)
         elif name == "Hangup":
+            call.leg_event(name, channel, at)
             if uid:
                 call.hangup(uid, event, at)
                 call.refresh()
@@ -259,6 +260,10 @@ class CallRecordBuilder:
                 call.touch(dest, event, at, "Dest")
         elif name in _KINDS:
             call.note(at, _KINDS[name], channel, bridge=safe_token(event.get("BridgeUniqueid")))
+            call.leg_event(name, channel, at)
+        elif name in ("Hold", "Unhold"):
+            call.note(at, name.lower(), channel)
+            call.leg_event(name, channel, at)
         if uid:
             call.touch(uid, event, at)
         call.refresh()
@@ -267,6 +272,7 @@ class CallRecordBuilder:
         record = call.record
         record.ended_at = max(at, record.started_at, record.answered_at or at)
         record.end_estimated = estimated
+        call.close_holds(record.ended_at)
         call.inbound.close(record, record.ended_at)
         record.disposition = call.final_disposition(estimated=estimated)
         self._calls.pop(record.linkedid, None)

@@ -166,6 +166,7 @@ def _context(settings: Settings, role: Role, dirs: InstanceDirs) -> dict[str, An
         "trunk": {"host": remote.sip_bind, "port": remote.sip_port},
         "agi": settings.agi,
         "inbound": settings.inbound,
+        "hold": settings.hold,
         "ring_wait_seconds": ring_wait_seconds(settings),
         "fallback_queue_seconds": 600,
         "site_name": settings.site_name,

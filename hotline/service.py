@@ -31,6 +31,7 @@ from hotline.web.app import WebDeps, create_app
 from ivr.agents import AgentsFeature
 from ivr.agi import AgiChannel, FastAgiServer, Flow
 from ivr.feature import InboundFeature
+from ivr.hold.feature import HoldFeature
 
 __all__ = ["HotlineService", "run_service"]
 
@@ -62,6 +63,7 @@ class HotlineService:
         self.features: list[Feature] = [
             InboundFeature(context),
             AgentsFeature(context),
+            HoldFeature(context),
             DialerFeature(context),
         ]
         agi_routes: dict[str, Flow] = {}

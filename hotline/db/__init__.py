@@ -6,7 +6,7 @@ changed only through the Alembic migrations that ``upgrade`` runs.
 
 from __future__ import annotations
 
-from hotline.db import models_dialer, models_inbound  # noqa: F401  (tables on Base.metadata)
+from hotline.db import models_dialer, models_hold, models_inbound  # noqa: F401  (tables on Base.metadata)
 from hotline.db.engine import create_engine, session_factory
 from hotline.db.migrate import current, upgrade
 from hotline.db.models import Base, CallEventRow, CallRecordRow

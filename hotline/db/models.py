@@ -149,6 +149,9 @@ class CallRecordRow(_Timestamps, Base):
     talk_seconds: Mapped[float | None] = mapped_column(Float)
     score: Mapped[int | None] = mapped_column(Integer)
     score_status: Mapped[ScoreStatus | None] = mapped_column(StrEnumType(ScoreStatus, 16))
+    # hold and resume (migration 0005)
+    hold_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hold_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     reason: Mapped[str] = mapped_column(String(128), default="")
     description: Mapped[str] = mapped_column(Text, default="")
 

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
@@ -22,6 +23,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 from hotline.callrecord import CallRecord, TimelineEntry
 from hotline.db.engine import DATABASE_ERRORS
 from hotline.db.models import CallEventRow, CallRecordRow
+from hotline.db.models_hold import HoldSegmentRow
 from hotline.db.precompiled import upsert_text
 from hotline.errors import DatabaseError
 
@@ -63,7 +65,33 @@ def _check(record: CallRecord, entries: Sequence[TimelineEntry]) -> None:
             )
 
 
-_Prepared = tuple[TextClause | TextualSelect, TextClause | TextualSelect]
+_Statement = TextClause | TextualSelect
+_Prepared = tuple[_Statement, _Statement, _Statement]
+_SEGMENT_FIELDS = (
+    "number",
+    "started_at",
+    "ended_at",
+    "seconds",
+    "agent",
+    "started_by",
+    "trigger",
+    "outcome",
+)
+
+
+def _segment_rows(call_id: int, entries: Sequence[TimelineEntry]) -> list[dict[str, Any]]:
+    """``hold_segments`` rows from the ``hold_segment`` timeline entries
+    (``hotline.record_hold``), which carry every column."""
+    rows = []
+    for entry in entries:
+        if entry.kind != "hold_segment":
+            continue
+        detail = entry.detail
+        row = {name: detail.get(name) for name in _SEGMENT_FIELDS}
+        row["started_at"] = datetime.fromisoformat(str(row["started_at"]))
+        row["ended_at"] = datetime.fromisoformat(str(row["ended_at"]))
+        rows.append({"call_id": call_id, "linkedid": entry.linkedid, **row})
+    return rows
 
 
 class CallRecordRepository:
@@ -74,8 +102,9 @@ class CallRecordRepository:
         self._prepared: _Prepared | None = None
 
     def _statements(self, session: AsyncSession) -> _Prepared:
-        """The record upsert and the timeline insert, compiled once (``precompiled``:
-        a save is on every call's path, and SQLAlchemy would compile these every time).
+        """The record upsert and the timeline and hold-segment inserts, compiled once
+        (``precompiled``: a save is on every call's path, and SQLAlchemy would compile
+        these every time).
 
         The upsert's update copies every column from the row offered (``excluded``),
         except the agent's notes, which only a new row takes (empty).
@@ -99,7 +128,13 @@ class CallRecordRepository:
                 ["linkedid", "seq"],
                 name,
             )
-            self._prepared = (upsert, add_events)
+            add_segments = upsert_text(
+                HoldSegmentRow.__table__,  # type: ignore[arg-type]
+                ["call_id", "linkedid", *_SEGMENT_FIELDS],
+                ["linkedid", "number"],
+                name,
+            )
+            self._prepared = (upsert, add_events, add_segments)
         return self._prepared
 
     @asynccontextmanager
@@ -122,7 +157,7 @@ class CallRecordRepository:
         """
         _check(record, entries)
         async with self._session("save") as session:
-            upsert, add_events = self._statements(session)
+            upsert, add_events, add_segments = self._statements(session)
             connection = await session.connection()
             call_id = (await connection.execute(upsert, _record_values(record))).scalar_one()
             if entries:
@@ -131,6 +166,9 @@ class CallRecordRepository:
                     for e in entries
                 ]
                 await connection.execute(add_events, rows)  # executemany, batched
+                segments = _segment_rows(call_id, entries)
+                if segments:
+                    await connection.execute(add_segments, segments)
         logger.debug(
             "linkedid=%s saved (%s, %s timeline entries offered)",
             record.linkedid,
@@ -174,6 +212,21 @@ class CallRecordRepository:
         async with self._session("timeline") as session:
             rows = (await session.scalars(query)).all()
             return [_to_entry(row) for row in rows]
+
+    async def hold_segments(self, linkedid: str) -> list[dict[str, Any]]:
+        """The call's holds in order, as plain data (times in ISO 8601)."""
+        query = (
+            select(HoldSegmentRow)
+            .where(HoldSegmentRow.linkedid == linkedid)
+            .order_by(HoldSegmentRow.number)
+        )
+        async with self._session("hold_segments") as session:
+            rows = (await session.scalars(query)).all()
+            return [
+                {name: getattr(row, name) for name in _SEGMENT_FIELDS}
+                | {"started_at": row.started_at.isoformat(), "ended_at": row.ended_at.isoformat()}
+                for row in rows
+            ]
 
     async def find_by_sip_call_id(self, call_id: str) -> CallRecord | None:
         """The newest call carrying this SIP Call-ID (a Call-ID may recur across calls)."""

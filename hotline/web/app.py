@@ -79,6 +79,8 @@ def record_json(record: CallRecord) -> dict[str, Any]:
         "talk_seconds": record.talk_seconds,
         "score": record.score,
         "score_status": None if record.score_status is None else str(record.score_status),
+        "hold_count": record.hold_count,
+        "hold_seconds": record.hold_seconds,
         "reason": record.reason,
         "description": record.description,
     }
@@ -138,9 +140,13 @@ async def _get_call(request: web.Request) -> web.Response:
         if record is None:
             return _error(404, f"no call with linkedid {linkedid}")
         timeline = await deps.records.timeline(linkedid)
+        holds = await deps.records.hold_segments(linkedid)
     except DatabaseError as exc:
         return _error(503, f"database unavailable: {exc}")
-    body = record_json(record) | {"timeline": [_entry_json(e) for e in timeline]}
+    body = record_json(record) | {
+        "holds": holds,
+        "timeline": [_entry_json(e) for e in timeline],
+    }
     return web.json_response(body)
 
 

@@ -110,6 +110,11 @@ class HoldCall:
         return self.segments[-1] if self.phase is HoldPhase.HELD else None
 
     @property
+    def asked(self) -> tuple[str, HoldTrigger] | None:
+        """Who asked and how, while the caller's consent is awaited."""
+        return self._asked
+
+    @property
     def hold_count(self) -> int:
         return len(self.segments)
 

@@ -44,6 +44,7 @@ __all__ = [
     "ServiceFactory",
     "agents_feature",
     "api",
+    "api_at",
     "carrier_events",
     "inbound_sandbox",
     "inbound_settings",
@@ -67,6 +68,13 @@ def _settings(var_dir: Path) -> Settings:
         rtp_slots=5,
         # open unless a test says otherwise: the tests run at any hour
         ivr={"digit_timeout_seconds": 3.0, "hours": {"force": "open"}},
+        # short hold limits (the dialplan's own deadline: 12 + 5 s)
+        hold={
+            "reassure_seconds": 5,
+            "soft_seconds": 6,
+            "hard_seconds": 12,
+            "fallback_grace_seconds": 5,
+        },
         queues={
             "queues": [
                 {"name": "emergency", "priority": 10, **queue},
@@ -259,14 +267,20 @@ ServiceFactory = Callable[..., Awaitable[tuple[HotlineService, PromptSpy, EventL
 async def make_service(
     inbound_asterisk: Sandbox, inbound_settings: Settings
 ) -> AsyncIterator[ServiceFactory]:
-    """Start the service with optional ``ivr`` changes; its flows spied, its events logged."""
+    """Start the service with optional ``ivr`` (and ``hold``) changes; its flows spied, its
+    events logged."""
     started: list[HotlineService] = []
 
-    async def start(**ivr: Any) -> tuple[HotlineService, PromptSpy, EventLog]:
+    async def start(
+        hold: dict[str, Any] | None = None, **ivr: Any
+    ) -> tuple[HotlineService, PromptSpy, EventLog]:
         settings = inbound_settings
         if ivr:
             changed = settings.ivr.model_validate(settings.ivr.model_dump() | ivr)
             settings = settings.model_copy(update={"ivr": changed})
+        if hold:  # the service's side only: the rendered dialplan keeps the session's
+            changed_hold = settings.hold.model_validate(settings.hold.model_dump() | hold)
+            settings = settings.model_copy(update={"hold": changed_hold})
         service = HotlineService(settings)
         spy, events = PromptSpy(), EventLog()
         routes: dict[str, Flow] = {}
@@ -315,7 +329,12 @@ async def record_of(service: HotlineService, sip_call_id: str) -> CallRecord:
 
 async def api(service: HotlineService, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     """One request to the running service's HTTP API, with its token."""
-    web = service.settings.web
+    return await api_at(service.settings, method, path, body)
+
+
+async def api_at(settings: Settings, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """One request to the HTTP API of a service run with ``settings`` (a process, say)."""
+    web = settings.web
     headers = {"Authorization": f"Bearer {web.token.get_secret_value()}"}
     async with (
         aiohttp.ClientSession() as session,

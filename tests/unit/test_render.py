@@ -325,7 +325,11 @@ def test_extensions_conf_includes_the_inbound_dialplan_and_sets_the_agi_url(
     hotline_dir: Path,
 ) -> None:
     conf = Conf(hotline_dir / "extensions.conf")
-    assert conf.includes == ["dialplan-inbound.conf", "dialplan-outbound.conf"]
+    assert conf.includes == [
+        "dialplan-inbound.conf",
+        "dialplan-hold.conf",
+        "dialplan-outbound.conf",
+    ]
     for included in conf.includes:
         assert (hotline_dir / included).is_file()
     assert conf.value("globals", "HOTLINE_AGI") == "agi://127.0.0.4:4600"

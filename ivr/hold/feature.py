@@ -1,0 +1,67 @@
+"""Hold and resume as a service feature: the controller on the AMI events, the limits'
+clock, and the HTTP routes. Built once by ``hotline.service`` with the shared parts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from hotline.feature import FeatureContext
+from ivr.agi import Flow
+from ivr.hold.actions import HoldMoves
+from ivr.hold.api import install_routes
+from ivr.hold.controller import EVENTS, HoldController
+
+__all__ = ["HoldFeature"]
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0
+
+
+class HoldFeature:
+    name = "hold"
+
+    def __init__(self, context: FeatureContext) -> None:
+        self.controller = HoldController(HoldMoves(context.ami), context.settings.hold)
+        self._ami = context.ami
+        self._undo: Callable[[], None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
+
+    def agi_routes(self) -> dict[str, Flow]:
+        return {}
+
+    def add_routes(self, app: web.Application) -> None:
+        install_routes(app, self.controller)
+
+    async def start(self) -> None:
+        self._undo = self._ami.subscribe(self.controller.feed, EVENTS)
+        self._ticker = asyncio.create_task(self._tick(), name="hold-limits")
+
+    async def stop(self) -> None:
+        if self._undo is not None:
+            self._undo()
+            self._undo = None
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        await self.controller.drain()
+
+    def health(self) -> dict[str, Any]:
+        views = self.controller.views()
+        return {
+            "held": sum(view["phase"] == "held" for view in views),
+            "alerts": len(self.controller.alerts),
+        }
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            self.controller.tick()
