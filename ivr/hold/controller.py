@@ -17,7 +17,7 @@ import asyncio
 import logging
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,6 +159,15 @@ class HoldController:
         elif not held and self._phone_held(call):
             call.hold.resume(now)
             self._spawn(call, self._moves.mark_phone_hold(call.parties, False))
+
+    def prune(self, live: Iterable[Mapping[str, str]]) -> None:
+        """After an AMI (re)login: forget calls whose caller's channel is gone (their
+        Hangup fell into the gap). ``live``: the CoreShowChannel rows."""
+        names = {safe_token(row.get("Channel")) for row in live}
+        for linkedid, call in list(self._calls.items()):
+            if call.parties.caller not in names:
+                log.info("[%s] hold: call gone while AMI was away", linkedid)
+                self._calls.pop(linkedid, None)
 
     # requests (API) and the limits
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hotline.ami import AmiEvent
 from hotline.feature import FeatureContext
 from ivr.agi import Flow
 from ivr.hold.actions import HoldMoves
@@ -30,7 +31,7 @@ class HoldFeature:
     def __init__(self, context: FeatureContext) -> None:
         self.controller = HoldController(HoldMoves(context.ami), context.settings.hold)
         self._ami = context.ami
-        self._undo: Callable[[], None] | None = None
+        self._undo: list[Callable[[], None]] = []
         self._ticker: asyncio.Task[None] | None = None
 
     def agi_routes(self) -> dict[str, Flow]:
@@ -40,13 +41,16 @@ class HoldFeature:
         install_routes(app, self.controller)
 
     async def start(self) -> None:
-        self._undo = self._ami.subscribe(self.controller.feed, EVENTS)
+        self._undo = [
+            self._ami.subscribe(self.controller.feed, EVENTS),
+            self._ami.on_connected(self._pruned),
+        ]
         self._ticker = asyncio.create_task(self._tick(), name="hold-limits")
 
     async def stop(self) -> None:
-        if self._undo is not None:
-            self._undo()
-            self._undo = None
+        for undo in self._undo:
+            undo()
+        self._undo = []
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -60,6 +64,9 @@ class HoldFeature:
             "held": sum(view["phase"] == "held" for view in views),
             "alerts": len(self.controller.alerts),
         }
+
+    async def _pruned(self, live: list[AmiEvent]) -> None:
+        self.controller.prune(live)
 
     async def _tick(self) -> None:
         while True:

@@ -252,3 +252,11 @@ async def test_a_key_without_a_usable_peer_is_ignored() -> None:
 def test_parties_refuse_what_is_not_a_channel_name() -> None:
     with pytest.raises(ValueError, match="channel"):
         HoldParties(LINKEDID, "PJSIP/x,Context=evil", AGENT, "1001")
+
+
+async def test_calls_gone_during_an_ami_gap_are_forgotten_at_the_next_login() -> None:
+    controller, _, _ = make()
+    controller.prune([{"Channel": CALLER, "Linkedid": LINKEDID}])
+    assert controller.get(LINKEDID) is not None
+    controller.prune([{"Channel": "PJSIP/carrier-00000009", "Linkedid": "other"}])
+    assert controller.get(LINKEDID) is None
