@@ -106,6 +106,9 @@ class CarrierSettings(_Section):
     rtp_start: int = Field(20000, ge=1024, le=65535)
     rtp_end: int = Field(20999, ge=1024, le=65535)
     caller_number: str = Field("13800138000", pattern=_DIGITS.pattern)
+    # ARI (HTTP) of the simulator only, on its SIP address: tests drive a desk phone's
+    # hold button with it (a hold re-INVITE); the hotline's own Asterisk loads no ARI
+    ari_port: int = Field(8088, ge=1, le=65535)
 
     _check_ami_host = field_validator("ami_host")(_loopback)
 

@@ -164,6 +164,7 @@ def _context(settings: Settings, role: Role, dirs: InstanceDirs) -> dict[str, An
             "rtp_end": local.rtp_end,
         },
         "trunk": {"host": remote.sip_bind, "port": remote.sip_port},
+        "ari": {"bind": settings.carrier.sip_bind, "port": settings.carrier.ari_port},
         "agi": settings.agi,
         "inbound": settings.inbound,
         "hold": settings.hold,

@@ -70,6 +70,7 @@ def integration_settings(
             "ami_port": free_port(),
             "ami_secret": secrets.token_urlsafe(16),
             "sip_port": free_port(socket.SOCK_DGRAM, "127.0.0.2"),
+            "ari_port": free_port(host="127.0.0.2"),
             "rtp_start": block + 1000,
             "rtp_end": block + 1999,
         },

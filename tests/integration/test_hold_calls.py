@@ -20,14 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from hotline.ami import AmiClient, AmiEvent
 from hotline.callrecord import CallRecord, Disposition, ScoreStatus
 from hotline.config import Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory
+from hotline.errors import HotlineError
 from hotline.service import HotlineService
-from hotline.testcall import LiveCall, live_call, wait_for_record
+from hotline.testcall import LiveCall, carrier_client, live_call, wait_for_record
+from ivr.hold.feature import HoldFeature
 from tests.integration.conftest import wait_until
 from tests.integration.inbound_support import (
     EventLog,
@@ -82,8 +85,84 @@ class OnCall:
     async def hold_key(self) -> None:
         await press_on(self.carrier, self.phone, HOLD_KEY)
 
+    def service_view(self) -> dict[str, Any] | None:
+        """The hold controller's view of this call."""
+        feature = next(f for f in self.service.features if isinstance(f, HoldFeature))
+        return feature.controller.get(self.connected["Linkedid"])
+
     async def said(self, name: str, value: str, within: float = 30) -> AmiEvent:
         return await self.events.wait("VarSet", within, Variable=name, Value=value)
+
+
+class DeskPhone:
+    """Agent 1001's desk phone buttons over the simulator's ARI: with DB(agent/1001/stasis)
+    set, the phone's answered call sits in Stasis(hotline-sim) until the test presses hold,
+    unhold or hangs up; hold is a re-INVITE to the hotline (moh_passthrough)."""
+
+    APP = "hotline-sim"
+
+    def __init__(self, settings: Settings) -> None:
+        carrier = settings.carrier
+        self._base = f"http://{carrier.sip_bind}:{carrier.ari_port}/ari"
+        secret = carrier.ami_secret.get_secret_value()
+        self._auth = {"Authorization": aiohttp.encode_basic_auth(carrier.ami_user, secret)}
+        self._session: aiohttp.ClientSession | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self.answered: list[str] = []  # channel ids that entered Stasis
+
+    async def __aenter__(self) -> DeskPhone:
+        self._session = aiohttp.ClientSession(headers=self._auth)
+        url = self._base.replace("http", "ws", 1) + f"/events?app={self.APP}"
+        ws = await self._session.ws_connect(url)  # the app exists while this is open
+        self._reader = asyncio.create_task(self._read(ws))
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._session is not None:
+            await self._session.close()
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for message in ws:
+            event = message.json() if message.type is aiohttp.WSMsgType.TEXT else {}
+            if event.get("type") == "StasisStart":
+                self.answered.append(event["channel"]["id"])
+
+    async def channel(self) -> str:
+        await wait_until(lambda: bool(self.answered), 10, "the desk phone never answered")
+        return self.answered[-1]
+
+    async def press(self, method: str, path: str) -> None:
+        assert self._session is not None
+        async with self._session.request(method, self._base + path) as response:
+            assert response.status in (200, 204), await response.text()
+
+    async def hold(self) -> None:
+        await self.press("POST", f"/channels/{await self.channel()}/hold")
+
+    async def unhold(self) -> None:
+        await self.press("DELETE", f"/channels/{await self.channel()}/hold")
+
+    async def hang_up(self) -> None:
+        await self.press("DELETE", f"/channels/{await self.channel()}")
+
+
+@contextlib.asynccontextmanager
+async def desk_phone(settings: Settings) -> AsyncIterator[DeskPhone]:
+    """Agent 1001's phone driven over ARI for the duration (the DB flag is removed after)."""
+    carrier = carrier_client(settings)
+    await carrier.connect()
+    try:
+        await carrier.action("DBPut", Family="agent", Key="1001/stasis", Val="1")
+        async with DeskPhone(settings) as desk:
+            yield desk
+    finally:
+        with contextlib.suppress(HotlineError):
+            await carrier.action("DBDel", Family="agent", Key="1001/stasis")
+        await carrier.close()
 
 
 @contextlib.asynccontextmanager
@@ -271,6 +350,44 @@ async def test_caller_hanging_up_during_hold_frees_the_agent(
     assert await segments(c.service, record) == [("feature_code", "caller_hung_up", "1001", "1001")]
     _, agent = await api(c.service, "GET", "/api/v1/agents/1001")
     assert agent["status"] == "available", agent
+
+
+async def test_the_agents_phone_holding_is_recorded_and_hanging_up_in_it_requeues(
+    make_service: ServiceFactory, inbound_settings: Settings
+) -> None:
+    """The desk phone's hold button (a SIP re-INVITE, AMI Hold/Unhold): nothing is moved,
+    the hold is recorded as ``phone``; an agent who hangs up while their phone holds the
+    caller sends them back to the queue, not to the score."""
+    async with (
+        desk_phone(inbound_settings) as desk,
+        on_call(make_service, inbound_settings, second_agent=True) as c,
+    ):
+        agent_leg = c.connected["DestChannel"]
+        await desk.hold()
+        await c.events.wait("Hold", Channel=agent_leg)
+        await wait_until(
+            lambda: (c.service_view() or {}).get("trigger") == "phone", 5, "phone hold not seen"
+        )
+        await asyncio.sleep(2)
+        await desk.unhold()
+        await c.events.wait("Unhold", Channel=agent_leg)
+        await asyncio.sleep(1)
+        await desk.hold()
+        await wait_until(lambda: len(c.events.named("Hold")) >= 2, 10, "no second hold")
+        status, body = await api(c.service, "POST", "/api/v1/agents/1001/pause")
+        assert status == 200, body  # the agent leaves for good
+        await desk.hang_up()  # and leaves the caller on hold
+        await c.said("HOTLINE_HOLD", "requeued")
+        await agent_phone(c.phones, "1002")
+        await c.spy.wait_for("score")
+        await c.call.press("7")
+        await c.call.wait_ended(20)
+    record = await record_of(c.service, c.call.sip_call_id)
+    assert record.agent == "1002" and record.score == 7 and record.hold_count == 2
+    assert await segments(c.service, record) == [
+        ("phone", "resumed", "1001", "1001"),
+        ("phone", "requeued", "1001", "1001"),
+    ]
 
 
 async def wait_for_second(events: EventLog, name: str, within: float = 20) -> AmiEvent:

@@ -192,11 +192,27 @@ def test_files_are_made_private_again_when_rendered_over(tmp_path: Path) -> None
 
 
 def test_secrets_only_in_manager_conf(hotline_dir: Path, carrier_dir: Path) -> None:
-    for folder, secret in ((hotline_dir, AMI_SECRET), (carrier_dir, CARRIER_SECRET)):
+    # the simulator's ARI user (tests press desk phones' hold buttons) shares its AMI secret
+    expected = [
+        (hotline_dir, AMI_SECRET, ["manager.conf"]),
+        (carrier_dir, CARRIER_SECRET, ["ari.conf", "manager.conf"]),
+    ]
+    for folder, secret, files in expected:
         holding = [p.name for p in rendered(folder) if secret in p.read_text(encoding="utf-8")]
-        assert holding == ["manager.conf"]
+        assert sorted(holding) == files
     for path in [*rendered(hotline_dir), *rendered(carrier_dir)]:
         assert "web-token" not in path.read_text(encoding="utf-8")
+
+
+def test_only_the_simulator_serves_ari_and_only_on_its_own_address(
+    hotline_dir: Path, carrier_dir: Path
+) -> None:
+    names = {p.name for p in rendered(hotline_dir)}
+    assert not names & {"http.conf", "ari.conf"}  # no HTTP server on the hotline's Asterisk
+    modules = (hotline_dir / "modules.conf").read_text(encoding="utf-8")
+    assert "noload = res_ari.so" in modules and "noload = res_http_websocket.so" in modules
+    assert Conf(carrier_dir / "http.conf").value("general", "bindaddr") == "127.0.0.2"
+    assert "res_ari.so" not in (carrier_dir / "modules.conf").read_text(encoding="utf-8")
 
 
 def test_asterisk_conf_uses_the_instance_folders(hotline_dir: Path, tmp_path: Path) -> None:
