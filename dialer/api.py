@@ -18,7 +18,7 @@ from dialer.contacts import Format
 from dialer.operations import OperationError, Operations
 from hotline.errors import DatabaseError
 
-__all__ = ["install_routes"]
+__all__ = ["guarded", "install_routes", "json_body"]
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def _error(status: int, field: str, message: str) -> web.Response:
     return web.json_response({"error": message, "field": field}, status=status)
 
 
-def _guarded(handler: Handler) -> Handler:
+def guarded(handler: Handler) -> Handler:
     async def run(request: web.Request) -> web.Response:
         try:
             return await handler(request)
@@ -43,7 +43,7 @@ def _guarded(handler: Handler) -> Handler:
     return run
 
 
-async def _json_body(request: web.Request) -> Any:
+async def json_body(request: web.Request) -> Any:
     try:
         return await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -55,7 +55,7 @@ async def _list(request: web.Request) -> web.Response:
 
 
 async def _create(request: web.Request) -> web.Response:
-    body = await _json_body(request)
+    body = await json_body(request)
     if not isinstance(body, dict):
         raise OperationError(400, "(body)", "a campaign is a JSON object")
     campaign = await request.app[OPS].create(body)
@@ -85,7 +85,7 @@ async def _dnc_list(request: web.Request) -> web.Response:
 
 
 async def _dnc_add(request: web.Request) -> web.Response:
-    body = await _json_body(request)
+    body = await json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("number"), str):
         raise OperationError(400, "number", "number: a string of digits is required")
     reason = body.get("reason", "")
@@ -105,11 +105,11 @@ async def _dnc_remove(request: web.Request) -> web.Response:
 def install_routes(app: web.Application, ops: Operations) -> None:
     app[OPS] = ops
     ref = r"{ref:[\w.-]{1,64}}"
-    app.router.add_get("/api/v1/campaigns", _guarded(_list))
-    app.router.add_post("/api/v1/campaigns", _guarded(_create))
-    app.router.add_get(f"/api/v1/campaigns/{ref}", _guarded(_show))
-    app.router.add_post(f"/api/v1/campaigns/{ref}/contacts", _guarded(_import))
-    app.router.add_post(f"/api/v1/campaigns/{ref}/{{action:start|pause|resume}}", _guarded(_action))
-    app.router.add_get("/api/v1/dnc", _guarded(_dnc_list))
-    app.router.add_post("/api/v1/dnc", _guarded(_dnc_add))
-    app.router.add_delete(r"/api/v1/dnc/{number:\d{3,20}}", _guarded(_dnc_remove))
+    app.router.add_get("/api/v1/campaigns", guarded(_list))
+    app.router.add_post("/api/v1/campaigns", guarded(_create))
+    app.router.add_get(f"/api/v1/campaigns/{ref}", guarded(_show))
+    app.router.add_post(f"/api/v1/campaigns/{ref}/contacts", guarded(_import))
+    app.router.add_post(f"/api/v1/campaigns/{ref}/{{action:start|pause|resume}}", guarded(_action))
+    app.router.add_get("/api/v1/dnc", guarded(_dnc_list))
+    app.router.add_post("/api/v1/dnc", guarded(_dnc_add))
+    app.router.add_delete(r"/api/v1/dnc/{number:\d{3,20}}", guarded(_dnc_remove))

@@ -85,6 +85,8 @@ class AttemptStore(Store):
         )
         if set(zones) != set(campaign.callee_zones()):
             query = query.where(contacts.c.timezone.in_(list(zones)))
+        if campaign.agent_first:  # the agent rides in the contact's data
+            query = query.add_columns(contacts.c.data)
         try:
             return await self._claim(query, campaign, node, now, guard, dnc)
         except (Raced, IntegrityError):
@@ -115,7 +117,15 @@ class AttemptStore(Store):
                 return []
             closed: dict[ContactState, list[int]] = {ContactState.DNC: [], ContactState.BLOCKED: []}
             values: list[dict[str, Any]] = []
+            agents: dict[int, str] = {}
+            busy = await self._busy_agents(conn, campaign) if campaign.agent_first else set()
             for row in rows:
+                if campaign.agent_first:
+                    agent = str((row.data or {}).get("agent", ""))
+                    if agent in busy:
+                        continue  # one call at a time per agent: left pending for later
+                    busy.add(agent)
+                    agents[row.id] = agent
                 if row.listed is not None or row.number in dnc:
                     closed[ContactState.DNC].append(row.id)
                     continue
@@ -171,10 +181,24 @@ class AttemptStore(Store):
                         v["contact_id"],
                         v["number"],
                         v["seq"],
+                        agents.get(v["contact_id"], ""),
                     )
                     for v in values
                 ]
         return claims
+
+    async def _busy_agents(self, conn: Any, campaign: Campaign) -> set[str]:
+        """Agents of an agent-first campaign with one of its calls in flight."""
+        contacts, attempts = _CONTACTS, _ATTEMPTS
+        found = await conn.execute(
+            select(contacts.c.data)
+            .select_from(attempts.join(contacts, contacts.c.id == attempts.c.contact_id))
+            .where(
+                attempts.c.campaign_id == campaign.id,
+                attempts.c.status.in_(list(ACTIVE_ATTEMPT)),
+            )
+        )
+        return {str((data or {}).get("agent", "")) for (data,) in found.all()}
 
     async def in_flight(self, node: str) -> list[InFlight]:
         """This node's attempts still dialing or up (to reconcile after a gap)."""
@@ -215,6 +239,7 @@ class AttemptStore(Store):
                         attempts.c.answered_at,
                         contacts.c.state,
                         contacts.c.attempts,
+                        contacts.c.round_base,
                         contacts.c.number,
                     )
                     .select_from(attempts.join(contacts, contacts.c.id == attempts.c.contact_id))
@@ -291,7 +316,8 @@ class AttemptStore(Store):
                     if found is None:
                         continue
                     campaign = campaigns[row.campaign_id] = campaign_of(found)
-                step = after_attempt(campaign, row.attempts, change.disposition, now)
+                made = row.attempts - row.round_base  # this round's (a callback re-asked)
+                step = after_attempt(campaign, made, change.disposition, now)
                 values["state"] = step.state
                 if step.next_at is not None:
                     values["next_at"] = step.next_at

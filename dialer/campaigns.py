@@ -10,6 +10,7 @@ them as 400s and the CLI prints them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dialer.states import CampaignStatus, CampaignType, Disposition
 from hotline.config_dialer import DialerSettings, check_timezone, check_windows
 
-__all__ = ["Campaign", "CampaignSpec", "SpecError", "build_spec", "end_of_day"]
+__all__ = ["TYPE_DEFAULTS", "Campaign", "CampaignSpec", "SpecError", "build_spec", "end_of_day"]
 
 _TOKEN = r"^[A-Za-z0-9_-]{1,64}$"
 Windows = dict[str, list[tuple[str, str]]]
@@ -54,6 +55,8 @@ class CampaignSpec(BaseModel):
     retry: dict[Disposition, int]
     max_attempts: int = Field(ge=1, le=20)
     amd: bool = False
+    # ring the responsible agent first (whisper), then dial the customer into their call
+    agent_first: bool = False
     agi_route: str = Field("", pattern=r"^[A-Za-z0-9_-]{0,64}$")
     context: str = Field(pattern=_TOKEN)
     ring_timeout: float = Field(ge=5, le=300)
@@ -84,12 +87,26 @@ def end_of_day(zone: str, now: datetime) -> datetime:
     return (midnight - timedelta(seconds=1)).astimezone(UTC)
 
 
+#: What a campaign type changes in the defaults: the campaign flows hang up on answering
+#: machines and call them again later, as they do a customer the flow could not finish.
+TYPE_DEFAULTS: dict[CampaignType, dict[str, Any]] = {
+    CampaignType.CALLBACK_SURVEY: {"amd": True, "retry": {"answered_machine": 3600, "later": 3600}},
+    # an apology is due the same day: machines and "later" come back within the hour
+    CampaignType.APOLOGY: {"amd": True, "retry": {"answered_machine": 1800, "later": 1800}},
+}
+
+
 def build_spec(
-    data: dict[str, Any], settings: DialerSettings, now: datetime | None = None
+    data: dict[str, Any],
+    settings: DialerSettings,
+    now: datetime | None = None,
+    routes: Mapping[CampaignType, str] | None = None,
 ) -> CampaignSpec:
     """Validate ``data`` with the site's defaults filled in; ``deadline: today`` is allowed.
 
-    Raises ``SpecError`` naming the first field at fault.
+    A campaign of a type with a flow (``routes``: type → FastAGI route) goes to that flow
+    unless it names a route or context itself. Raises ``SpecError`` naming the first field
+    at fault.
     """
     if not isinstance(data, dict):
         raise SpecError("(body)", "a campaign is a JSON object of fields")
@@ -103,6 +120,14 @@ def build_spec(
         "context": settings.default_context,
         "ring_timeout": settings.ring_timeout_seconds,
     }
+    kind = data.get("type")
+    if isinstance(kind, str) and kind in CampaignType.__members__.values():
+        extra = TYPE_DEFAULTS.get(CampaignType(kind), {})
+        values["amd"] = extra.get("amd", False)
+        values["retry"] = dict(settings.retry_seconds) | extra.get("retry", {})
+        route = (routes or {}).get(CampaignType(kind))
+        if route and "context" not in data:
+            values["agi_route"] = route
     values.update({k: v for k, v in data.items() if v is not None})
     if values.get("deadline") == "today":
         zone = str(values["timezone"])
@@ -117,6 +142,8 @@ def build_spec(
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"] if p != "[key]") or "(body)"
         raise SpecError(where, str(error["msg"])) from exc
+    if spec.agent_first and not spec.agi_route:
+        raise SpecError("agent_first", "needs agi_route: its -whisper and -confirm flows")
     if spec.trunk not in settings.trunks:
         raise SpecError(
             "trunk", f"unknown trunk {spec.trunk!r}; configured: {sorted(settings.trunks)}"
@@ -153,6 +180,7 @@ class Campaign:
     context: str
     ring_timeout: float
     timezones: tuple[str, ...] = field(default=())
+    agent_first: bool = False
 
     def retry_after(self, disposition: Disposition) -> int | None:
         """Seconds until the next attempt after ``disposition``; None when it is final."""
@@ -181,6 +209,7 @@ class Campaign:
             "retry": dict(self.retry),
             "max_attempts": self.max_attempts,
             "amd": self.amd,
+            "agent_first": self.agent_first,
             "agi_route": self.agi_route,
             "context": self.context,
             "ring_timeout": self.ring_timeout,

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 import yaml
 
-from dialer.operations import OperationError, Operations
+from dialer.operations import OperationError, Operations, flow_routes
 from dialer.repository import DialerRepository
 from hotline.config import Settings, load_settings
 from hotline.errors import ConfigError, HotlineError
@@ -46,7 +46,8 @@ def _with_ops(ctx: click.Context, work: Callable[[Operations], Awaitable[T]]) ->
         await upgrade(settings.database.url)
         engine = create_engine(settings.database.url)
         try:
-            ops = Operations(settings.dialer, DialerRepository(session_factory(engine)))
+            repo = DialerRepository(session_factory(engine))
+            ops = Operations(settings.dialer, repo, flow_routes(settings))
             return await work(ops)
         finally:
             await engine.dispose()
@@ -187,6 +188,86 @@ def import_(ctx: click.Context, name: str, file: str, fmt: str | None, as_json: 
         for line, reason in report.rejected:
             click.echo(f"  line {line}: {reason}")
     if report.rejected:
+        sys.exit(3)
+
+
+@campaign.command("orders")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--seed", help="sampling seed (default: a new random one, printed and stored)")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="default: by suffix")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def orders(
+    ctx: click.Context, name: str, file: str, seed: str | None, fmt: str | None, as_json: bool
+) -> None:
+    """Import completed work orders into a callback survey and draw its sample."""
+    from dialer.survey.operations import SurveyOps
+    from dialer.survey.store import SurveyStore
+
+    path = Path(file)
+    kind = fmt or ("json" if path.suffix.lower() == ".json" else "csv")
+    data = path.read_bytes()
+    settings = _settings(ctx)
+
+    async def work(ops: Operations) -> dict[str, Any]:
+        survey = SurveyOps(settings.survey, ops, SurveyStore(ops.repo.sessions))
+        return await survey.import_orders(name, data, "json" if kind == "json" else "csv", seed)
+
+    report = _with_ops(ctx, work)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        picked = report["sample"]
+        click.echo(
+            f"{report['rows']} rows: {report['orders']} orders ({report['orders_new']} new), "
+            f"{len(report['rejected'])} rejected; sample #{picked['id']} seed {picked['seed']}: "
+            f"{picked['picked']} picked ({picked['by_rate']} by rate, {picked['by_minimum']} "
+            f"by the minimum per technician), {picked['contacts_added']} to call"
+        )
+        for rejected in report["rejected"]:
+            click.echo(f"  line {rejected['line']}: {rejected['reason']}")
+    if report["rejected"]:
+        sys.exit(3)
+
+
+@campaign.command("tickets")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="default: by suffix")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def tickets(ctx: click.Context, name: str, file: str, fmt: str | None, as_json: bool) -> None:
+    """Import verified complaint tickets into an apology campaign."""
+    from dialer.apology.operations import ApologyOps
+    from dialer.apology.outbox import SmsOutbox
+    from dialer.apology.store import ApologyStore
+
+    path = Path(file)
+    kind = fmt or ("json" if path.suffix.lower() == ".json" else "csv")
+    data = path.read_bytes()
+    settings = _settings(ctx)
+    agents = frozenset(agent.id for agent in settings.queues.agents)
+
+    async def work(ops: Operations) -> dict[str, Any]:
+        sessions = ops.repo.sessions
+        apology = ApologyOps(
+            settings.apology, ops, ApologyStore(sessions), SmsOutbox(sessions), agents
+        )
+        return await apology.import_tickets(name, data, "json" if kind == "json" else "csv")
+
+    report = _with_ops(ctx, work)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(
+            f"{report['rows']} rows: {report['added']} tickets added, {report['known']} known, "
+            f"{report['past_deadline']} past their deadline (SMS at once), "
+            f"{len(report['rejected'])} rejected"
+        )
+        for rejected in report["rejected"]:
+            click.echo(f"  line {rejected['line']}: {rejected['reason']}")
+    if report["rejected"]:
         sys.exit(3)
 
 

@@ -24,7 +24,16 @@ from typing import Any, Literal
 from dialer.numbers import NumberGuard, normalize
 from hotline.config_dialer import check_timezone
 
-__all__ = ["ContactIn", "ImportRefused", "ParseResult", "Rejected", "parse_contacts"]
+__all__ = [
+    "ContactIn",
+    "ImportRefused",
+    "ParseResult",
+    "Rejected",
+    "decode_text",
+    "json_items",
+    "parse_contacts",
+    "pick_key",
+]
 
 Progress = Callable[[int, int], None]
 Format = Literal["csv", "json"]
@@ -62,7 +71,7 @@ class ParseResult:
     rows: int = 0
 
 
-def _decode(data: bytes) -> str:
+def decode_text(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -79,7 +88,7 @@ def _decode(data: bytes) -> str:
         ) from exc
 
 
-def _pick(keys: list[str], names: tuple[str, ...]) -> str | None:
+def pick_key(keys: list[str], names: tuple[str, ...]) -> str | None:
     lowered = {key.strip().lower(): key for key in keys}
     return next((lowered[name] for name in names if name in lowered), None)
 
@@ -96,7 +105,7 @@ class _Collector:
     def add(self, line: int, row: dict[str, Any], number_key: str | None) -> None:
         self.result.rows += 1
         keys = list(row)
-        number_key = number_key or _pick(keys, _NUMBER_KEYS)
+        number_key = number_key or pick_key(keys, _NUMBER_KEYS)
         if number_key is None:
             self.result.rejected.append(Rejected(line, "no number field"))
             return
@@ -114,7 +123,7 @@ class _Collector:
                 Rejected(line, f"number {number}: not an allowed destination (toll-fraud guard)")
             )
             return
-        name_key, zone_key = _pick(keys, _NAME_KEYS), _pick(keys, _ZONE_KEYS)
+        name_key, zone_key = pick_key(keys, _NAME_KEYS), pick_key(keys, _ZONE_KEYS)
         zone = str(row.get(zone_key) or "").strip() if zone_key else ""
         if zone:
             try:
@@ -159,7 +168,7 @@ def _csv_rows(text: str, collector: _Collector, progress: Progress | None) -> No
     except csv.Error as exc:
         raise ImportRefused(f"header: not CSV ({exc}); nothing was imported") from exc
     header = [name.strip() for name in header]
-    number_key = _pick(header, _NUMBER_KEYS)
+    number_key = pick_key(header, _NUMBER_KEYS)
     if number_key is None:
         raise ImportRefused(
             f"header: no number column (one of {', '.join(_NUMBER_KEYS)}); found "
@@ -191,7 +200,7 @@ def _csv_rows(text: str, collector: _Collector, progress: Progress | None) -> No
         progress(total, total)
 
 
-def _json_items(text: str) -> Iterator[tuple[int, Any]]:
+def json_items(text: str) -> Iterator[tuple[int, Any]]:
     """Top-level items of a JSON array with the line each starts on."""
     decoder = json.JSONDecoder()
     try:
@@ -226,12 +235,12 @@ def parse_contacts(
     progress: Progress | None = None,
 ) -> ParseResult:
     """Parse a whole contact file; ``ImportRefused`` if the file itself is unusable."""
-    text = _decode(data)
+    text = decode_text(data)
     collector = _Collector(guard, default_zone)
     if fmt == "csv":
         _csv_rows(text, collector, progress)
         return collector.result
-    items = list(_json_items(text))  # a malformed file is refused before any row counts
+    items = list(json_items(text))  # a malformed file is refused before any row counts
     for index, (line, item) in enumerate(items, 1):
         if isinstance(item, dict):
             collector.add(line, item, None)

@@ -19,7 +19,15 @@ the OriginateResponse reason. The OriginateResponse may come before or after the
 so an unanswered attempt is final when both were seen, or ``settle`` seconds after the
 Hangup. With AMD on, the dialplan sets ``HOTLINE_AMD=<AMDSTATUS>:<AMDCAUSE>`` before it
 routes the call; MACHINE makes it ``answered_machine``. ``HOTLINE_OPTOUT=1`` anywhere in the
-call (any channel of its linkedid) marks the callee for the DNC list.
+call (any channel of its linkedid) marks the callee for the DNC list; ``HOTLINE_RETRY=1``
+(a flow that got no answer, or a customer who asked to be called later) makes an answered
+call ``later``, which the campaign's retry rule schedules like any other disposition.
+
+Agent-first calls (``HOTLINE_AGENT_FIRST=1``): the attempt's channel is the agent's, so
+its answer is the agent's; the customer's leg reports ``HOTLINE_CUSTOMER_ANSWERED=1`` or
+``HOTLINE_CUSTOMER_DIAL=<DIALSTATUS>``, and that decides the disposition (an agent who
+hangs up before the customer is dialled makes it ``failed``; one who never answers,
+``no_answer``, both retried by the campaign's rule).
 """
 
 from __future__ import annotations
@@ -108,6 +116,10 @@ class AttemptTracker:
     reason: int | None = None
     amd: str = ""
     optout: bool = False
+    retry: bool = False
+    agent_first: bool = False  # the attempt's channel is the agent's; the customer is dialled
+    customer_answered: bool = False
+    customer_dial: str = ""  # the customer leg's DIALSTATUS (agent-first)
     final: bool = False
 
     def feed(self, event: Mapping[str, str], at: datetime) -> Signal | None:
@@ -124,6 +136,14 @@ class AttemptTracker:
                 self.amd = safe_word(value.partition(":")[0], 16).upper()
             elif variable == "HOTLINE_OPTOUT":
                 self.optout = self.optout or value.strip() not in ("", "0")
+            elif variable == "HOTLINE_RETRY":
+                self.retry = value.strip() not in ("", "0")
+            elif variable == "HOTLINE_AGENT_FIRST":
+                self.agent_first = True
+            elif variable == "HOTLINE_CUSTOMER_ANSWERED":
+                self.customer_answered = True
+            elif variable == "HOTLINE_CUSTOMER_DIAL":
+                self.customer_dial = safe_word(value, 32).upper()
         elif not own:
             return None  # another channel of the call (a flow's own dial): not the customer
         elif name in ("Newchannel", "Newstate"):
@@ -181,9 +201,15 @@ class AttemptTracker:
 
     @property
     def disposition(self) -> Disposition:
+        if self.agent_first and self.answered_at is not None:
+            # the agent answered: what counts is the customer's leg
+            if self.customer_answered:
+                return Disposition.LATER if self.retry else Disposition.ANSWERED_HUMAN
+            return _DIAL_STATUS.get(self.customer_dial, Disposition.FAILED)
         return disposition_of(
             answered=self.answered_at is not None,
             amd=self.amd,
+            retry=self.retry,
             cause=self.cause,
             dial_status=self.dial_status,
             reason=self.reason,
@@ -191,11 +217,20 @@ class AttemptTracker:
 
 
 def disposition_of(
-    *, answered: bool, amd: str = "", cause: int | None, dial_status: str, reason: int | None
+    *,
+    answered: bool,
+    amd: str = "",
+    retry: bool = False,
+    cause: int | None,
+    dial_status: str,
+    reason: int | None,
 ) -> Disposition:
-    """The disposition from the evidence: answer and AMD, else cause, dial status, reason."""
+    """The disposition from the evidence: answer, AMD and the flow's retry wish, else cause,
+    dial status, reason."""
     if answered:
-        return Disposition.ANSWERED_MACHINE if amd == "MACHINE" else Disposition.ANSWERED_HUMAN
+        if amd == "MACHINE":
+            return Disposition.ANSWERED_MACHINE
+        return Disposition.LATER if retry else Disposition.ANSWERED_HUMAN
     if cause is not None and cause in _CAUSES:
         return _CAUSES[cause]
     if dial_status in _DIAL_STATUS:

@@ -1,7 +1,8 @@
 """The outbound dialer as a service feature: campaigns, pacing, origination.
 
 The service builds this once with the shared parts (settings, AMI client, database
-sessions); the engine runs only when ``dialer.enabled`` is true, the API always.
+sessions); the engine runs only when ``dialer.enabled`` is true, the API always. The
+campaign flows (the callback survey) answer on FastAGI whenever the service runs.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ from typing import Any
 from aiohttp import web
 
 from dialer.api import install_routes
+from dialer.apology.wiring import Apology
 from dialer.engine import DialerEngine
-from dialer.operations import Operations
+from dialer.operations import Operations, flow_routes
+from dialer.promised.wiring import Promised
 from dialer.repository import DialerRepository
+from dialer.survey.api import install_routes as install_survey_routes
+from dialer.survey.wiring import Survey
 from hotline.feature import FeatureContext
+from hotline.record_fields import utc_now
 from ivr.agi import Flow
 
 __all__ = ["DialerFeature"]
@@ -27,24 +33,45 @@ class DialerFeature:
         self._context = context
         settings = context.settings.dialer
         self.repo = DialerRepository(context.sessions)
-        self.ops = Operations(settings, self.repo)
+        self.ops = Operations(settings, self.repo, flow_routes(context.settings))
         self.engine = DialerEngine(settings, context.ami, self.repo)
+        self.survey = Survey(context.settings, self.ops, context.sessions, utc_now)
+        self.promised = Promised(context.settings, self.ops, context.sessions)
+        self.apology = Apology(context.settings, self.ops, context.sessions)
+
+    @property
+    def _dials_callbacks(self) -> bool:
+        settings = self._context.settings
+        return settings.dialer.enabled and settings.callbacks.enabled
 
     def agi_routes(self) -> dict[str, Flow]:
-        return {}
+        return self.survey.agi_routes() | self.promised.agi_routes() | self.apology.agi_routes()
 
     def add_routes(self, app: web.Application) -> None:
         install_routes(app, self.ops)
+        install_survey_routes(app, self.survey.ops)
+        self.promised.add_routes(app)
+        self.apology.add_routes(app)
 
     async def start(self) -> None:
         if self._context.settings.dialer.enabled:
             await self.engine.start()
+            await self.apology.worker.start()
+        if self._dials_callbacks:
+            await self.promised.dispatcher.start()
 
     async def stop(self) -> None:
+        if self._dials_callbacks:
+            await self.promised.dispatcher.stop()
         if self._context.settings.dialer.enabled:
+            await self.apology.worker.stop()
             await self.engine.stop()
 
     def health(self) -> dict[str, Any]:
         if not self._context.settings.dialer.enabled:
             return {"enabled": False}
-        return {"enabled": True, **self.engine.health()}
+        callbacks = {
+            "callbacks_dispatched": self.promised.dispatcher.dispatched,
+            "apology_sms_sent": self.apology.worker.sent,
+        }
+        return {"enabled": True, **self.engine.health(), **callbacks}

@@ -8,6 +8,7 @@ prints.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -17,11 +18,19 @@ from dialer.contacts import Format, ImportRefused, Progress, parse_contacts
 from dialer.numbers import NumberGuard, normalize
 from dialer.repository import CampaignExists, DialerRepository
 from dialer.scheduler import calling_status
-from dialer.states import CampaignStatus
+from dialer.states import CampaignStatus, CampaignType
+from hotline.config import Settings
 from hotline.config_dialer import DialerSettings
 from hotline.record_fields import utc_now
 
-__all__ = ["TRANSITIONS", "Action", "ImportReport", "OperationError", "Operations"]
+__all__ = [
+    "TRANSITIONS",
+    "Action",
+    "ImportReport",
+    "OperationError",
+    "Operations",
+    "flow_routes",
+]
 
 Action = Literal["start", "pause", "resume"]
 
@@ -31,6 +40,15 @@ TRANSITIONS: dict[str, tuple[CampaignStatus, tuple[CampaignStatus, ...]]] = {
     "pause": (CampaignStatus.PAUSED, (CampaignStatus.RUNNING,)),
     "resume": (CampaignStatus.RUNNING, (CampaignStatus.PAUSED,)),
 }
+
+
+def flow_routes(settings: Settings) -> dict[CampaignType, str]:
+    """The FastAGI route of each campaign type that has a flow (its campaigns' default)."""
+    return {
+        CampaignType.CALLBACK_SURVEY: settings.survey.agi_route,
+        CampaignType.PROMISED_CALLBACK: settings.callbacks.agi_route,
+        CampaignType.APOLOGY: settings.apology.agi_route,
+    }
 
 
 class OperationError(Exception):
@@ -59,14 +77,20 @@ class ImportReport:
 
 
 class Operations:
-    def __init__(self, settings: DialerSettings, repo: DialerRepository) -> None:
+    def __init__(
+        self,
+        settings: DialerSettings,
+        repo: DialerRepository,
+        routes: Mapping[CampaignType, str] | None = None,
+    ) -> None:
         self.settings = settings
         self.repo = repo
+        self.routes = dict(routes or {})  # campaign type → its flow's FastAGI route
         self.guard = NumberGuard(settings.allowed_patterns)
 
     async def create(self, data: dict[str, Any], now: datetime | None = None) -> Campaign:
         try:
-            spec = build_spec(data, self.settings, now)
+            spec = build_spec(data, self.settings, now, self.routes)
         except SpecError as exc:
             raise OperationError(400, exc.field, str(exc)) from exc
         try:

@@ -17,6 +17,7 @@ attempt), the outcome is unknown (reconcile, never redial blindly), or Asterisk 
 from __future__ import annotations
 
 import logging
+import re
 from enum import Enum
 
 from dialer.campaigns import Campaign
@@ -26,7 +27,10 @@ from hotline.ami import AmiClient
 from hotline.config_dialer import DialerSettings
 from hotline.errors import AmiError, AmiNotConnected
 
-__all__ = ["Outcome", "originate", "originate_headers"]
+__all__ = ["AGENT_FIRST_CONTEXT", "Outcome", "originate", "originate_headers"]
+
+AGENT_FIRST_CONTEXT = "dialer-agent-first"
+_AGENT = re.compile(r"^[0-9]{3,8}$")
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +49,9 @@ def originate_headers(
     """The Originate action for one attempt (no I/O, so it is tested as a table)."""
     trunk = settings.trunks[campaign.trunk]
     caller = campaign.caller_id
+    customer = trunk.dial_string.format(number=claim.number, trunk=campaign.trunk)
     headers: dict[str, str | list[str]] = {
-        "Channel": trunk.dial_string.format(number=claim.number, trunk=campaign.trunk),
+        "Channel": customer,
         "Context": settings.outbound_context,
         "Exten": "s",
         "Priority": "1",
@@ -66,6 +71,14 @@ def originate_headers(
     }
     if caller:
         headers["CallerID"] = f'"{caller}" <{caller}>'
+    if campaign.agent_first:
+        # The agent's phone rings first (the Originate's channel, so the attempt code is
+        # the agent leg's Uniqueid); dialplan-outbound.conf whispers, then dials DIALER_DIAL.
+        headers["Channel"] = f"PJSIP/agent-{claim.agent}"
+        headers["Context"] = AGENT_FIRST_CONTEXT
+        variables = headers["Variable"]
+        assert isinstance(variables, list)
+        variables += [f"DIALER_DIAL={customer}", f"DIALER_RING={int(campaign.ring_timeout)}"]
     return headers
 
 
@@ -80,6 +93,9 @@ async def originate(
     if not guard.allowed(claim.number):  # the last check before anything leaves the host
         log.warning("[%s] toll-fraud guard refused %s", claim.code, claim.number)
         return Outcome.BLOCKED, "refused by the toll-fraud guard"
+    if campaign.agent_first and not _AGENT.match(claim.agent):
+        log.warning("[%s] no valid agent %r to ring first", claim.code, claim.agent[:16])
+        return Outcome.REFUSED, f"no valid agent {claim.agent[:16]!r} to ring first"
     headers = originate_headers(claim, campaign, settings)
     try:
         await ami.action("Originate", **headers)

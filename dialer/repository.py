@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialer.attempts import AttemptStore
 from dialer.campaigns import Campaign, CampaignSpec
 from dialer.contacts import ContactIn
-from dialer.states import FINAL_CONTACT, CampaignStatus, ContactState
+from dialer.states import FINAL_CONTACT, CampaignStatus, CampaignType, ContactState
 from dialer.store import (
     Answered,
     CampaignExists,
@@ -27,6 +27,7 @@ from dialer.store import (
     InFlight,
     campaign_of,
     dialect_insert,
+    refresh_zones,
 )
 from hotline.db.models_dialer import AttemptRow, CampaignRow, ContactRow, DncRow
 
@@ -42,6 +43,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1000
+
+
+#: Campaign types fed continuously by the service: they stay running when empty.
+CONTINUOUS = frozenset({CampaignType.PROMISED_CALLBACK})
 
 
 class DialerRepository(AttemptStore):
@@ -131,18 +136,7 @@ class DialerRepository(AttemptStore):
                     .returning(ContactRow.id)
                 )
                 added += len((await session.execute(statement)).all())
-            zones = (
-                await session.scalars(
-                    select(ContactRow.timezone)
-                    .where(ContactRow.campaign_id == campaign_id)
-                    .distinct()
-                )
-            ).all()
-            await session.execute(
-                update(CampaignRow)
-                .where(CampaignRow.id == campaign_id)
-                .values(timezones=sorted(zones), updated_at=func.now())
-            )
+            await refresh_zones(session, campaign_id)
         return added, len(contacts) - added
 
     # the dialling path
@@ -159,6 +153,8 @@ class DialerRepository(AttemptStore):
             ).all()
             for row in running:
                 expired = row.deadline is not None and row.deadline <= now
+                if row.type in CONTINUOUS and not expired:
+                    continue  # fed as requests come (promised callbacks): never "done"
                 if expired:
                     await session.execute(
                         update(ContactRow)

@@ -66,6 +66,8 @@ class Disposition(StrEnum):
 
     ANSWERED_HUMAN = "answered_human"
     ANSWERED_MACHINE = "answered_machine"
+    # answered, and the flow asked for another try (no input, "call me later"): HOTLINE_RETRY
+    LATER = "later"
     BUSY = "busy"
     NO_ANSWER = "no_answer"
     CONGESTION = "congestion"

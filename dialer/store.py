@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.campaigns import Campaign
 from dialer.states import AttemptStatus, Disposition
 from hotline.db.engine import DATABASE_ERRORS
-from hotline.db.models_dialer import CampaignRow, DncRow
+from hotline.db.models_dialer import CampaignRow, ContactRow, DncRow
 from hotline.errors import DatabaseError
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "campaign_of",
     "dialect_insert",
     "new_code",
+    "refresh_zones",
 ]
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class Claim:
     contact_id: int
     number: str
     seq: int
+    agent: str = ""  # agent-first campaigns: the agent whose phone rings first
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ def campaign_of(row: CampaignRow) -> Campaign:
         retry={str(k): int(v) for k, v in row.retry.items()},
         max_attempts=row.max_attempts,
         amd=row.amd,
+        agent_first=row.agent_first,
         agi_route=row.agi_route,
         context=row.context,
         ring_timeout=row.ring_timeout,
@@ -129,11 +133,30 @@ def new_code(contact_id: int, seq: int) -> str:
     return f"dl-{contact_id}-{seq}-{secrets.token_hex(4)}"
 
 
+async def refresh_zones(session: AsyncSession, campaign_id: int) -> None:
+    """Keep the campaign's list of its contacts' time zones (the scheduler opens each)."""
+    zones = (
+        await session.scalars(
+            select(ContactRow.timezone).where(ContactRow.campaign_id == campaign_id).distinct()
+        )
+    ).all()
+    await session.execute(
+        update(CampaignRow)
+        .where(CampaignRow.id == campaign_id)
+        .values(timezones=sorted(zones), updated_at=func.now())
+    )
+
+
 class Store:
     """Owns the session factory; subclasses add the queries."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """The session factory (to build another store on the same database)."""
+        return self._sessions
 
     @asynccontextmanager
     async def _session(self, what: str) -> AsyncIterator[AsyncSession]:

@@ -13,7 +13,7 @@ from typing import Any
 import click
 import yaml
 
-from hotline.config import Settings, load_settings, secret_fields
+from hotline.config import OPTIONAL_SECRETS, Settings, load_settings, secret_fields
 from hotline.errors import ConfigError, HotlineError
 
 __all__ = ["main"]
@@ -56,11 +56,15 @@ def main(ctx: click.Context, config: str | None) -> None:
 
 def _add_feature_commands() -> None:
     from dialer.cli import COMMANDS as DIALER_COMMANDS
+    from dialer.reports import report_apologies, report_callbacks, report_survey
     from hotline.cli_agents import COMMANDS as AGENT_COMMANDS
     from hotline.cli_agents import call_group
     from hotline.cli_inbound import COMMANDS as INBOUND_COMMANDS
     from ivr.hold.report import report
 
+    report.add_command(report_survey)
+    report.add_command(report_callbacks)
+    report.add_command(report_apologies)
     for command in (*INBOUND_COMMANDS, *AGENT_COMMANDS, *DIALER_COMMANDS, report):
         main.add_command(command)
     main.add_command(call_group(main.commands["call"]))  # adds `call reason`
@@ -104,6 +108,8 @@ def secrets_init(path: str) -> None:
         current = yaml.safe_load(target.read_text(encoding="utf-8")) or {}
     added = 0
     for dotted in secret_fields(Settings):
+        if dotted in OPTIONAL_SECRETS:
+            continue  # a site's own credential (e.g. the SMS gateway's): never made up
         section, _, key = dotted.rpartition(".")
         node = current.setdefault(section, {}) if section else current
         if not node.get(key):

@@ -35,10 +35,13 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from hotline.config_apology import ApologySettings
+from hotline.config_callbacks import CallbackSettings
 from hotline.config_dialer import DialerSettings
 from hotline.config_hold import HoldSettings
 from hotline.config_inbound import IvrSettings
 from hotline.config_queues import QueuesSettings
+from hotline.config_survey import SurveySettings
 from hotline.errors import ConfigError
 
 __all__ = [
@@ -57,6 +60,10 @@ DEFAULT_CONFIG_FILE = "hotline.yaml"
 DEFAULT_SECRETS_FILE = "var/secrets.yaml"
 _DIALPLAN_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 _DIGITS = re.compile(r"^[0-9]{3,20}$")
+
+
+#: Secrets a site may leave empty (kept out of hotline.yaml all the same).
+OPTIONAL_SECRETS = frozenset({"apology.sms.token"})
 
 
 class _Section(BaseModel):
@@ -200,6 +207,9 @@ class Settings(BaseSettings):
     queues: QueuesSettings = QueuesSettings()
     dialer: DialerSettings = DialerSettings()
     hold: HoldSettings = HoldSettings()
+    survey: SurveySettings = SurveySettings()
+    callbacks: CallbackSettings = CallbackSettings()
+    apology: ApologySettings = ApologySettings()
 
     @classmethod
     def settings_customise_sources(
@@ -225,6 +235,8 @@ class Settings(BaseSettings):
         """Key paths of secrets that are still empty (the service refuses to start)."""
         missing = []
         for path in secret_fields(type(self)):
+            if path in OPTIONAL_SECRETS:
+                continue
             value: Any = self
             for part in path.split("."):
                 value = getattr(value, part)

@@ -36,6 +36,7 @@ DEFAULT_RETRY: dict[str, int] = {
     "congestion": 300,
     "unknown": 1800,
     "failed": 300,
+    "later": 1800,
 }
 _TOKEN = r"^[A-Za-z0-9_-]{1,64}$"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")

@@ -42,6 +42,11 @@ class NewCallback:
     position: int | None = None
     due_at: datetime | None = None
     requested_at: datetime | None = None  # now, if not given
+    source: str = "ivr"  # ivr (a caller asked) | api (an agent promised)
+    promised_by: str = ""
+    note: str = ""
+    due_by: datetime | None = None  # called by then, or it is overdue
+    agent: str = ""  # ring this agent first, then the customer (agent-first)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,15 @@ class CallbackRequest:
     position: int | None
     merge_count: int
     due_at: datetime | None
+    source: str = "ivr"
+    promised_by: str = ""
+    note: str = ""
+    due_by: datetime | None = None
+    agent: str = ""
+    contact_id: int | None = None
+    outcome: str = ""
+    closed_at: datetime | None = None
+    alerted_at: datetime | None = None
 
 
 _FIELDS = tuple(f.name for f in fields(CallbackRequest))
@@ -91,6 +105,14 @@ def _merged(excluded: Any) -> dict[str, Any]:
         ),
         "queue": case((row.queue == "", excluded.queue), else_=row.queue),
         "category": case((row.category == "", excluded.category), else_=row.category),
+        "due_by": case(
+            (row.due_by.is_(None), excluded.due_by),
+            (excluded.due_by.is_(None), row.due_by),
+            else_=_earlier(row.due_by, excluded.due_by),
+        ),
+        "promised_by": case((row.promised_by == "", excluded.promised_by), else_=row.promised_by),
+        "note": case((row.note == "", excluded.note), else_=row.note),
+        "agent": case((row.agent == "", excluded.agent), else_=row.agent),
     }
 
 
@@ -114,6 +136,11 @@ class CallbackRepository:
             "position": new.position,
             "merge_count": 0,
             "due_at": new.due_at,
+            "source": new.source,
+            "promised_by": new.promised_by,
+            "note": new.note,
+            "due_by": new.due_by,
+            "agent": new.agent,
         }
         async with transaction(self._sessions, "callback request") as session:
             insert = dialect_insert(session)(CallbackRequestRow).values(values)

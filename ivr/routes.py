@@ -23,7 +23,7 @@ from ivr.blocklist import BlockEntry, Blocklist, BlockSource, ConfigEntryError
 from ivr.callbacks import CallbackRepository, CallbackRequest, CallbackStatus
 from ivr.numbers import valid_number
 
-__all__ = ["InboundApi", "install_routes"]
+__all__ = ["InboundApi", "callback_json", "install_routes"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,14 @@ def callback_json(request: CallbackRequest) -> dict[str, Any]:
         "position": request.position,
         "merge_count": request.merge_count,
         "due_at": _iso(request.due_at),
+        "source": request.source,
+        "promised_by": request.promised_by,
+        "agent": request.agent,
+        "note": request.note,
+        "due_by": _iso(request.due_by),
+        "outcome": request.outcome,
+        "closed_at": _iso(request.closed_at),
+        "overdue_alerted_at": _iso(request.alerted_at),
     }
 
 

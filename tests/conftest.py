@@ -1,4 +1,5 @@
-"""Shared fixtures: database URLs for SQLite and PostgreSQL, and the CI rule.
+"""Shared fixtures: database URLs for SQLite and PostgreSQL, a migrated engine on each,
+and the CI rule.
 
 Under ``CI=true`` a test whose PostgreSQL or Asterisk is missing fails; elsewhere it is
 skipped with the reason, so a developer without PostgreSQL can still run the unit tests.
@@ -9,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support import missing
 
@@ -49,3 +51,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a freshly migrated database (SQLite, then PostgreSQL)."""
+    from hotline.db import create_engine, upgrade
+
+    await upgrade(database_url)
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()

@@ -6,7 +6,13 @@ changed only through the Alembic migrations that ``upgrade`` runs.
 
 from __future__ import annotations
 
-from hotline.db import models_dialer, models_hold, models_inbound  # noqa: F401  (tables on Base.metadata)
+from hotline.db import (  # noqa: F401  (tables on Base.metadata)
+    models_apology,
+    models_dialer,
+    models_hold,
+    models_inbound,
+    models_survey,
+)
 from hotline.db.engine import create_engine, session_factory
 from hotline.db.migrate import current, upgrade
 from hotline.db.models import Base, CallEventRow, CallRecordRow

@@ -57,6 +57,7 @@ class CampaignRow(Base):
     retry: Mapped[dict[str, Any]] = mapped_column(JsonDict)
     max_attempts: Mapped[int] = mapped_column(Integer)
     amd: Mapped[bool] = mapped_column(Boolean)
+    agent_first: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     agi_route: Mapped[str] = mapped_column(String(64))
     context: Mapped[str] = mapped_column(String(64))
     ring_timeout: Mapped[float] = mapped_column(Float)
@@ -80,7 +81,10 @@ class ContactRow(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JsonDict)
     state: Mapped[ContactState] = mapped_column(StrEnumType(ContactState, 16))
-    attempts: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer)  # ever made (the next attempt's seq - 1)
+    # attempts made before the current round: a contact called again for a new reason (a
+    # promised callback asked anew) gets its full retries, and its seq numbers go on
+    round_base: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_at: Mapped[datetime]
     last_disposition: Mapped[Disposition | None] = mapped_column(StrEnumType(Disposition))
     source_line: Mapped[int | None] = mapped_column(Integer)

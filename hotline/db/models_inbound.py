@@ -91,6 +91,16 @@ class CallbackRequestRow(Base):
     position: Mapped[int | None] = mapped_column(Integer)  # place in the queue when asked
     merge_count: Mapped[int] = mapped_column(Integer, default=0)  # repeats folded in
     due_at: Mapped[datetime | None]  # not before this time; None: as soon as possible
+    # promised callbacks (migration 0007): who promised it, by when, and how it ended
+    source: Mapped[str] = mapped_column(String(16), default="ivr")  # ivr | api
+    promised_by: Mapped[str] = mapped_column(String(64), default="")
+    agent: Mapped[str] = mapped_column(String(64), default="")  # ring this agent first
+    note: Mapped[str] = mapped_column(String(255), default="")
+    due_by: Mapped[datetime | None] = mapped_column(index=True)  # overdue after this
+    contact_id: Mapped[int | None] = mapped_column(Integer)  # its dialer contact
+    outcome: Mapped[str] = mapped_column(String(16), default="")  # reached | unreachable | …
+    closed_at: Mapped[datetime | None]
+    alerted_at: Mapped[datetime | None]  # when it was reported overdue
 
 
 class BlocklistRow(Base):

@@ -55,6 +55,9 @@ def integration_settings(
     defaults: dict[str, Any] = {
         # Tests do not depend on the time of day; the after-hours test forces "closed".
         "ivr": {"hours": {"force": "open"}},
+        # Callback requests left by the inbound tests are not dialled back, except in the
+        # promised-callback tests, which turn it on.
+        "callbacks": {"enabled": False},
     }
     return Settings(
         var_dir=var_dir,

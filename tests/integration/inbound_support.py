@@ -157,13 +157,23 @@ class PromptSpy:
         self.started.append((linkedid, prompt, time.monotonic()))
         self.changed.set()
 
-    def prompts(self) -> list[str]:
-        return [prompt.removeprefix("hotline/") for _, prompt, _ in self.started]
+    def prompts(self, linkedid: str | None = None) -> list[str]:
+        return [
+            prompt.removeprefix("hotline/")
+            for call, prompt, _ in self.started
+            if linkedid is None or call == linkedid
+        ]
 
-    async def wait_for(self, prompt: str, count: int = 1, within: float = PROMPT_WAIT) -> None:
-        """Until ``prompt`` (without ``hotline/``) has started ``count`` times."""
+    async def wait_for(
+        self,
+        prompt: str,
+        count: int = 1,
+        within: float = PROMPT_WAIT,
+        linkedid: str | None = None,
+    ) -> None:
+        """Until ``prompt`` (without ``hotline/``) has started ``count`` times (in one call)."""
         deadline = asyncio.get_running_loop().time() + within
-        while self.prompts().count(prompt) < count:
+        while self.prompts(linkedid).count(prompt) < count:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
                 raise AssertionError(
@@ -233,6 +243,7 @@ class _SpiedChannel:
         await self._inner.verbose(msg)
 
     async def exec(self, app: str, *args: str, command_timeout: float | None = None) -> int:
+        self._spy.note(self.linkedid, f"exec:{app}")
         return await self._inner.exec(app, *args, command_timeout=command_timeout)
 
     async def hangup(self) -> None:
@@ -272,9 +283,9 @@ async def make_service(
     started: list[HotlineService] = []
 
     async def start(
-        hold: dict[str, Any] | None = None, **ivr: Any
+        hold: dict[str, Any] | None = None, base: Settings | None = None, **ivr: Any
     ) -> tuple[HotlineService, PromptSpy, EventLog]:
-        settings = inbound_settings
+        settings = base or inbound_settings
         if ivr:
             changed = settings.ivr.model_validate(settings.ivr.model_dump() | ivr)
             settings = settings.model_copy(update={"ivr": changed})

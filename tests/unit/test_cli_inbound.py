@@ -5,20 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
-from hotline.cli import _add_feature_commands, main
+from hotline.cli import main
 from ivr.demo import DEMO_CUSTOMERS
-
-
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    _add_feature_commands()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("HOTLINE_CONFIG", raising=False)
-    monkeypatch.setenv("HOTLINE_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
-    return CliRunner()
 
 
 def test_demo_seed_twice(runner: CliRunner) -> None:

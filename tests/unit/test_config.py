@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from hotline.cli import main
-from hotline.config import Settings, load_settings, secret_fields
+from hotline.config import OPTIONAL_SECRETS, Settings, load_settings, secret_fields
 from hotline.errors import ConfigError
 
 SECRETS = {"asterisk.ami_secret", "carrier.ami_secret", "web.token"}
@@ -42,8 +42,10 @@ def problems_of(config: Path, secrets: Path) -> list[str]:
     return info.value.problems
 
 
-def test_secret_fields_are_the_three_secrets() -> None:
-    assert set(secret_fields(Settings)) == SECRETS
+def test_secret_fields_are_the_three_secrets_and_the_optional_ones() -> None:
+    assert set(secret_fields(Settings)) == SECRETS | OPTIONAL_SECRETS
+    assert {"apology.sms.token"} == OPTIONAL_SECRETS  # the SMS gateway's, if it wants one
+    assert "apology.sms.token" not in Settings().missing_secrets()
 
 
 def test_defaults_load_without_any_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -62,13 +62,17 @@ async def test_campaign_life_over_the_api(client: TestClient[Any, Any]) -> None:
     assert response.status == 201, await response.text()
     made = await response.json()
     assert (made["status"], made["priority"], made["type"]) == ("draft", 7, "callback_survey")
+    # the site's retry rule, plus the survey's: machines and unfinished surveys come back
     assert made["retry"] == {
         "busy": 600,
         "no_answer": 1800,
         "congestion": 300,
         "unknown": 1800,
         "failed": 300,
+        "later": 3600,
+        "answered_machine": 3600,
     }
+    assert made["amd"] is True
     csv = "number,name\n13900000001,a\n13900000001,dup\nbad,b\n13800000002,c\n"
     response = await client.post(
         "/api/v1/campaigns/survey-1/contacts",

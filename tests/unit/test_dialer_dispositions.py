@@ -134,6 +134,53 @@ def test_other_channels_and_optout() -> None:
     assert tracker.feed(hangup(16), T0) is Signal.FINAL
 
 
+def test_a_flow_asking_for_another_try_makes_the_answer_later() -> None:
+    tracker = AttemptTracker(CODE)
+    tracker.feed(response(True, 4), T0)
+    tracker.feed(var("HOTLINE_RETRY", "1"), T0)
+    assert tracker.feed(hangup(16), T0) is Signal.FINAL
+    assert tracker.disposition is Disposition.LATER
+    machine = AttemptTracker(CODE, amd="MACHINE", retry=True, answered_at=T0)
+    assert machine.disposition is Disposition.ANSWERED_MACHINE  # a machine is never "later"
+    cleared = AttemptTracker(CODE, answered_at=T0)
+    cleared.feed(var("HOTLINE_RETRY", "1"), T0)
+    cleared.feed(var("HOTLINE_RETRY", "0"), T0)  # the flow changed its mind: answered
+    assert cleared.disposition is Disposition.ANSWERED_HUMAN
+
+
+@pytest.mark.parametrize(
+    ("customer", "expected"),
+    [
+        ([var("HOTLINE_CUSTOMER_ANSWERED", "1")], Disposition.ANSWERED_HUMAN),
+        (
+            [var("HOTLINE_CUSTOMER_ANSWERED", "1"), var("HOTLINE_RETRY", "1")],
+            Disposition.LATER,
+        ),
+        ([var("HOTLINE_CUSTOMER_DIAL", "BUSY")], Disposition.BUSY),
+        ([var("HOTLINE_CUSTOMER_DIAL", "NOANSWER")], Disposition.NO_ANSWER),
+        ([], Disposition.FAILED),  # the agent hung up before the customer was dialled
+    ],
+)
+def test_agent_first_calls_are_judged_by_the_customers_leg(
+    customer: list[Ev], expected: Disposition
+) -> None:
+    tracker = AttemptTracker(CODE)
+    tracker.feed(response(True, 4), T0)  # the agent answered
+    tracker.feed(var("HOTLINE_AGENT_FIRST", "1"), T0)
+    for event in customer:
+        tracker.feed(event, T0)
+    assert tracker.feed(hangup(16), T0) is Signal.FINAL
+    assert tracker.disposition is expected
+
+
+def test_an_agent_who_never_answers_is_no_answer() -> None:
+    tracker = AttemptTracker(CODE)
+    tracker.feed(var("HOTLINE_AGENT_FIRST", "1"), T0)  # (set only once answered, in fact)
+    tracker.feed(response(False, 3), T0)
+    tracker.feed(hangup(19), T0)
+    assert tracker.disposition is Disposition.NO_ANSWER
+
+
 @pytest.mark.parametrize(
     ("cause", "dial_status", "reason", "expected"),
     [

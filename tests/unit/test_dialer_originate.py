@@ -45,6 +45,25 @@ def test_headers_carry_the_attempt_so_every_event_maps_back() -> None:
     }
 
 
+def test_an_agent_first_call_rings_the_agent_and_carries_the_customer() -> None:
+    claim = Claim(41, "dl-9-2-0badc0de", 1, 9, "13900000001", 2, "1001")
+    headers = originate_headers(claim, campaign(agi_route="apology", agent_first=True), SETTINGS)
+    assert (headers["Channel"], headers["Context"]) == ("PJSIP/agent-1001", "dialer-agent-first")
+    assert headers["ChannelId"] == "dl-9-2-0badc0de"  # the agent's leg carries the attempt
+    variables = headers["Variable"]
+    assert isinstance(variables, list)
+    assert variables[-2:] == ["DIALER_DIAL=PJSIP/13900000001@carrier", "DIALER_RING=30"]
+    assert "HOTLINE_DID=13900000001" in variables  # the record's called party: the customer
+
+
+async def test_an_agent_first_call_without_a_valid_agent_is_not_sent() -> None:
+    ami = FakeAmi()
+    claim = Claim(41, "dl-9-2-0badc0de", 1, 9, "13900000001", 2, "x;y")
+    result, why = await originate(ami, claim, campaign(agent_first=True), SETTINGS, GUARD)  # type: ignore[arg-type]
+    assert result is Outcome.REFUSED and "agent" in why
+    assert ami.sent == []
+
+
 class FakeAmi:
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error

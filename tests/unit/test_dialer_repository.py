@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from dialer.campaigns import Campaign, build_spec
+from dialer.campaigns import Campaign, SpecError, build_spec
 from dialer.contacts import ContactIn
 from dialer.numbers import NumberGuard
 from dialer.repository import Answered, CampaignExists, DialerRepository, Finished
 from dialer.states import AttemptStatus, CampaignStatus, Disposition
 from hotline.config_dialer import DialerSettings
-from hotline.db import create_engine, session_factory, upgrade
+from hotline.db import create_engine, session_factory
 
 SETTINGS = DialerSettings()
 GUARD = NumberGuard(SETTINGS.allowed_patterns)
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(database_url)
-    engine = create_engine(database_url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture
@@ -249,3 +240,36 @@ async def test_two_nodes_claiming_at_once_never_share_a_contact(
     assert len(attempts) == 400 and {x["seq"] for x in attempts} == {1}
     if "postgresql" in database_url:
         assert a and b  # both nodes really worked in parallel
+
+
+async def test_an_agent_first_campaign_rings_each_agent_once_at_a_time(
+    repo: DialerRepository,
+) -> None:
+    made = await make(repo, "assisted", type="apology", agent_first=True, agi_route="apology")
+    assert made.agent_first
+    await repo.set_status(made.id, CampaignStatus.RUNNING, [CampaignStatus.DRAFT])
+    running = await repo.campaign(made.id)
+    assert running is not None
+    people = [
+        ContactIn(2, "13900000001", data={"agent": "1001"}),
+        ContactIn(3, "13900000002", data={"agent": "1001"}),
+        ContactIn(4, "13900000003", data={"agent": "1002"}),
+    ]
+    await repo.add_contacts(made.id, people, T0)
+    zones = ("Asia/Shanghai",)
+    first = await repo.claim(running, 10, zones, "n1", T0, GUARD)
+    assert sorted((c.number, c.agent) for c in first) == [
+        ("13900000001", "1001"),
+        ("13900000003", "1002"),
+    ]
+    assert await repo.claim(running, 10, zones, "n1", T0, GUARD) == []  # both agents busy
+    done = [Finished(c.code, Disposition.ANSWERED_HUMAN, T0) for c in first if c.agent == "1001"]
+    await repo.apply(done, T0)
+    [second] = await repo.claim(running, 10, zones, "n1", T0, GUARD)
+    assert (second.number, second.agent) == ("13900000002", "1001")
+
+
+def test_agent_first_needs_a_flow() -> None:
+    with pytest.raises(SpecError) as refused:
+        build_spec({"name": "x", "agent_first": True}, SETTINGS, T0)
+    assert refused.value.field == "agent_first"

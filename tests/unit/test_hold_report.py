@@ -13,9 +13,6 @@ from hotline.cli import main
 from hotline.config_hold import HoldSettings
 from hotline.db import CallRecordRepository, session_factory
 from ivr.hold.report import AgentHolds, hold_report
-from tests.unit.test_repository import engine
-
-__all__ = ["engine"]  # the migrated database, SQLite and PostgreSQL
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

@@ -164,6 +164,14 @@ async def test_callbacks_by_status(client: TestClient[Any, Any], sessions: Sessi
                 "position": 1,
                 "merge_count": 1,
                 "due_at": None,
+                "source": "ivr",
+                "promised_by": "",
+                "agent": "",
+                "note": "",
+                "due_by": None,
+                "outcome": "",
+                "closed_at": None,
+                "overdue_alerted_at": None,
             }
         ]
     }

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.db import create_engine, session_factory, upgrade
+from hotline.db import create_engine, session_factory
 from hotline.db.models_inbound import CallbackRequestRow
 from hotline.errors import DatabaseError
 from ivr.blocklist import Blocklist, BlockSource, ConfigEntryError
@@ -23,14 +23,6 @@ from ivr.store import Sessions
 
 T0 = datetime(2026, 11, 23, 2, 0, 0, 123456, tzinfo=UTC)
 UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/x"
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(database_url)
-    engine = create_engine(database_url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -14,19 +13,11 @@ from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.callrecord import CallRecord, Direction, Disposition, TimelineEntry
-from hotline.db import CallRecordRepository, create_engine, session_factory, upgrade
+from hotline.db import CallRecordRepository, create_engine, session_factory
 from hotline.db.models import CallEventRow, CallRecordRow
 from hotline.errors import DatabaseError
 
 T0 = datetime(2024, 11, 23, 8, 30, 0, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(database_url)
-    engine = create_engine(database_url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

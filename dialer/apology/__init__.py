@@ -1,0 +1,1 @@
+"""Apology calls (致歉外呼): verified complaint tickets, the calls, the SMS fallback."""

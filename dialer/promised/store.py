@@ -1,0 +1,241 @@
+"""The promised callbacks' storage: requests become dialer contacts, contacts close requests.
+
+* ``dispatch`` takes requests that may be called now (``due_at`` reached) and makes each the
+  contact of the callback campaign (a number called back before is made pending again);
+  the request becomes ``dialling`` and gets its ``due_by`` if it had none. Rows are taken
+  ``FOR UPDATE SKIP LOCKED``, so two nodes never move the same request.
+* ``settle`` closes a dialling request once its contact is final: ``reached`` when the
+  customer answered, else ``unreachable`` (or ``dnc``/``expired``).
+* ``newly_overdue`` marks and returns open requests past ``due_by`` (alerted once each).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, or_, select
+
+from dialer.campaigns import Campaign
+from dialer.states import FINAL_CONTACT, ContactState, Disposition
+from dialer.store import Store, dialect_insert
+from hotline.db.models_dialer import AttemptRow, ContactRow
+from hotline.db.models_inbound import (
+    OPEN_CALLBACK_STATUSES,
+    CallbackRequestRow,
+    CallbackStatus,
+)
+
+__all__ = ["CallbackFacts", "PromisedStore"]
+
+#: a final contact may be called again for a new request; DNC and blocked never
+_REUSABLE = (ContactState.DONE, ContactState.EXPIRED)
+
+
+@dataclass(frozen=True)
+class CallbackFacts:
+    """What the callback flow needs about an answered attempt."""
+
+    callback_id: int
+    queue: str
+    category: str
+    number: str = ""
+
+
+def _outcome(state: ContactState, last: Disposition | None) -> str:
+    if state is ContactState.DNC:
+        return "dnc"
+    if state is ContactState.BLOCKED:
+        return "blocked"
+    if state is ContactState.EXPIRED:
+        return "expired"
+    return "reached" if last is Disposition.ANSWERED_HUMAN else "unreachable"
+
+
+class PromisedStore(Store):
+    async def dispatch(
+        self,
+        campaign: Campaign,
+        now: datetime,
+        within: timedelta,
+        limit: int = 100,
+        agent_campaign: Campaign | None = None,
+    ) -> list[int]:
+        """Requests moved to the dialer now (their ids); those naming an agent go to the
+        agent-first ``agent_campaign`` (left waiting while it is not given)."""
+        row = CallbackRequestRow
+        moved: list[int] = []
+        async with self._session("callbacks dispatch") as session:
+            due = (
+                await session.scalars(
+                    select(row)
+                    .where(
+                        row.status == CallbackStatus.PENDING,
+                        or_(row.due_at.is_(None), row.due_at <= now),
+                    )
+                    .order_by(row.priority.desc(), row.requested_at, row.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            insert = dialect_insert(session)
+            for request in due:
+                target = agent_campaign if request.agent else campaign
+                if target is None:
+                    continue
+                statement = insert(ContactRow).values(
+                    campaign_id=target.id,
+                    number=request.number,
+                    name="",
+                    timezone=target.timezone,
+                    data={
+                        "callback_id": str(request.id),
+                        "queue": request.queue,
+                        "category": request.category,
+                        "agent": request.agent,
+                    },
+                    state=ContactState.PENDING,
+                    attempts=0,
+                    next_at=now,
+                    source_line=None,
+                )
+                contact_id = await session.scalar(
+                    statement.on_conflict_do_update(
+                        index_elements=["campaign_id", "number"],
+                        set_={
+                            "data": statement.excluded.data,
+                            "state": ContactState.PENDING,
+                            "round_base": ContactRow.attempts,
+                            "next_at": now,
+                            "last_disposition": None,
+                        },
+                        where=ContactRow.state.in_(_REUSABLE),
+                    ).returning(ContactRow.id)
+                )
+                if contact_id is None:  # on the DNC list, or (briefly) still being dialled
+                    state = await session.scalar(
+                        select(ContactRow.state).where(
+                            ContactRow.campaign_id == target.id,
+                            ContactRow.number == request.number,
+                        )
+                    )
+                    if state in (ContactState.DNC, ContactState.BLOCKED):
+                        request.status = CallbackStatus.DONE
+                        request.outcome = str(state.value) if state else ""
+                        request.closed_at = now
+                    continue
+                start = max(request.requested_at, request.due_at or request.requested_at)
+                request.due_by = request.due_by or start + within
+                request.status = CallbackStatus.DIALLING
+                request.contact_id = contact_id
+                moved.append(request.id)
+        return moved
+
+    async def settle(self, now: datetime) -> list[tuple[int, str]]:
+        """Close dialling requests whose contact is final; (id, outcome) of each."""
+        row = CallbackRequestRow
+        closed: list[tuple[int, str]] = []
+        async with self._session("callbacks settle") as session:
+            found = (
+                await session.execute(
+                    select(row, ContactRow.state, ContactRow.last_disposition)
+                    .join(ContactRow, ContactRow.id == row.contact_id)
+                    .where(
+                        row.status == CallbackStatus.DIALLING,
+                        ContactRow.state.in_(list(FINAL_CONTACT)),
+                    )
+                    .with_for_update(of=row, skip_locked=True)
+                )
+            ).all()
+            for request, state, last in found:
+                request.status = CallbackStatus.DONE
+                request.outcome = _outcome(state, last)
+                request.closed_at = now
+                closed.append((request.id, request.outcome))
+        return closed
+
+    async def newly_overdue(self, now: datetime) -> list[CallbackRequestRow]:
+        """Open requests past their due time not alerted yet; they are marked alerted."""
+        row = CallbackRequestRow
+        async with self._session("callbacks overdue") as session:
+            found = (
+                await session.scalars(
+                    select(row)
+                    .where(
+                        row.status.in_(OPEN_CALLBACK_STATUSES),
+                        row.due_by.is_not(None),
+                        row.due_by < now,
+                        row.alerted_at.is_(None),
+                    )
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for request in found:
+                request.alerted_at = now
+            await session.flush()
+            session.expunge_all()  # plain rows for the caller, after the session closes
+            return list(found)
+
+    async def facts(self, code: str) -> CallbackFacts | None:
+        """The request behind an answered attempt (from its contact's data)."""
+        async with self._session("callback facts") as session:
+            found = (
+                await session.execute(
+                    select(ContactRow.data, ContactRow.number)
+                    .join(AttemptRow, AttemptRow.contact_id == ContactRow.id)
+                    .where(AttemptRow.code == code)
+                )
+            ).first()
+        data = {} if found is None else (found.data or {})
+        if not str(data.get("callback_id", "")).isdigit():
+            return None
+        return CallbackFacts(
+            int(data["callback_id"]),
+            str(data.get("queue", "")),
+            str(data.get("category", "")),
+            found.number if found is not None else "",
+        )
+
+    async def report(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """Per source and queue: requested, reached, reached in time, overdue, still open."""
+        row = CallbackRequestRow
+        in_time = and_(
+            row.outcome == "reached",
+            or_(row.due_by.is_(None), row.closed_at <= row.due_by),
+        )
+        async with self._session("callbacks report") as session:
+            rows = (
+                await session.execute(
+                    select(
+                        row.source,
+                        row.queue,
+                        row.status,
+                        row.outcome,
+                        case((in_time, 1), else_=0).label("in_time"),
+                        case((row.alerted_at.is_not(None), 1), else_=0).label("overdue"),
+                    ).where(row.requested_at >= since, row.requested_at < until)
+                )
+            ).all()
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in rows:
+            group = groups.setdefault(
+                (r.source, r.queue),
+                {
+                    "source": r.source,
+                    "queue": r.queue,
+                    "requested": 0,
+                    "reached": 0,
+                    "reached_in_time": 0,
+                    "overdue": 0,
+                    "open": 0,
+                    "unreachable": 0,
+                },
+            )
+            group["requested"] += 1
+            group["reached"] += r.outcome == "reached"
+            group["reached_in_time"] += r.in_time
+            group["overdue"] += r.overdue
+            group["open"] += r.status in OPEN_CALLBACK_STATUSES
+            group["unreachable"] += r.outcome in ("unreachable", "expired", "dnc", "blocked")
+        return [groups[key] for key in sorted(groups)]
