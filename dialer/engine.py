@@ -35,6 +35,7 @@ from dialer.writer import ChangeWriter
 from hotline.ami import AmiClient, AmiEvent
 from hotline.config_dialer import DialerSettings
 from hotline.errors import AmiError, DatabaseError
+from hotline.live import LiveHub
 from hotline.record_fields import event_time, utc_now
 
 __all__ = ["DialerEngine"]
@@ -54,8 +55,11 @@ class DialerEngine:
         ami: AmiClient,
         repo: DialerRepository,
         clock: Callable[[], datetime] = utc_now,
+        live: LiveHub | None = None,
     ) -> None:
         self.settings = settings
+        self._live = live
+        self._shown: dict[int, tuple[str, int]] = {}  # campaign → (status, in flight) shown
         self._ami = ami
         self._repo = repo
         self._clock = clock
@@ -207,6 +211,7 @@ class DialerEngine:
             CampaignLoad(c, local.get(c.id, 0) + self._others.get(c.id, 0), c.id not in self._dry)
             for c in self._campaigns.values()
         ]
+        self._show_campaigns(local)
         grants = self.scheduler.plan(loads, now, len(self.table), self.table.by_trunk())
         for grant in grants:
             campaign = self._campaigns[grant.campaign_id]
@@ -219,6 +224,28 @@ class DialerEngine:
                 self._dry.add(campaign.id)
             for claim in claims:
                 self._dial(claim, campaign)
+
+    def _show_campaigns(self, local: dict[int, int]) -> None:
+        """Running campaigns and their calls in flight on the live feed, when they change."""
+        if self._live is None:
+            return
+        for campaign in self._campaigns.values():
+            state = (campaign.status.value, local.get(campaign.id, 0))
+            if self._shown.get(campaign.id) != state:
+                self._shown[campaign.id] = state
+                self._live.publish(
+                    "campaign",
+                    {
+                        "id": campaign.id,
+                        "name": campaign.name,
+                        "type": campaign.type.value,
+                        "status": state[0],
+                        "in_flight": state[1],
+                    },
+                )
+        for gone in set(self._shown) - set(self._campaigns):
+            del self._shown[gone]
+            self._live.publish("campaign", {"id": gone, "status": "stopped", "in_flight": 0})
 
     async def _refresh(self, force: bool = False) -> None:
         mono = time.monotonic()

@@ -21,6 +21,7 @@ from dialer.survey.api import install_routes as install_survey_routes
 from dialer.survey.wiring import Survey
 from hotline.feature import FeatureContext
 from hotline.record_fields import utc_now
+from hotline.web.report_api import add_report
 from ivr.agi import Flow
 
 __all__ = ["DialerFeature"]
@@ -34,7 +35,7 @@ class DialerFeature:
         settings = context.settings.dialer
         self.repo = DialerRepository(context.sessions)
         self.ops = Operations(settings, self.repo, flow_routes(context.settings))
-        self.engine = DialerEngine(settings, context.ami, self.repo)
+        self.engine = DialerEngine(settings, context.ami, self.repo, live=context.live)
         self.survey = Survey(context.settings, self.ops, context.sessions, utc_now)
         self.promised = Promised(context.settings, self.ops, context.sessions)
         self.apology = Apology(context.settings, self.ops, context.sessions)
@@ -52,6 +53,9 @@ class DialerFeature:
         install_survey_routes(app, self.survey.ops)
         self.promised.add_routes(app)
         self.apology.add_routes(app)
+        add_report(app, "survey", self.survey.store.score_report)
+        add_report(app, "apologies", self.apology.store.report)
+        add_report(app, "callbacks", self.promised.store.report)
 
     async def start(self) -> None:
         if self._context.settings.dialer.enabled:

@@ -60,12 +60,13 @@ def _add_feature_commands() -> None:
     from hotline.cli_agents import COMMANDS as AGENT_COMMANDS
     from hotline.cli_agents import call_group
     from hotline.cli_inbound import COMMANDS as INBOUND_COMMANDS
+    from hotline.cli_tokens import COMMANDS as TOKEN_COMMANDS
     from ivr.hold.report import report
 
     report.add_command(report_survey)
     report.add_command(report_callbacks)
     report.add_command(report_apologies)
-    for command in (*INBOUND_COMMANDS, *AGENT_COMMANDS, *DIALER_COMMANDS, report):
+    for command in (*INBOUND_COMMANDS, *AGENT_COMMANDS, *DIALER_COMMANDS, *TOKEN_COMMANDS, report):
         main.add_command(command)
     main.add_command(call_group(main.commands["call"]))  # adds `call reason`
 

@@ -156,6 +156,8 @@ class InboundSettings(_Section):
 
     number: str = Field("95007", pattern=_DIGITS.pattern)
     answer_after_rings: int = Field(2, ge=1, le=5)
+    # the service level: the share of queued callers an agent answered within this wait
+    service_level_seconds: int = Field(20, ge=1, le=600)
     ring_cadence_seconds: int = Field(5, ge=1, le=10)
     fallback_queue: str = Field("reception", pattern=_DIALPLAN_TOKEN.pattern)
     agi_route: str = Field("hotline", pattern=_DIALPLAN_TOKEN.pattern)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.ami import AmiClient
 from hotline.config import Settings
 from hotline.db.repository import CallRecordRepository
+from hotline.live import LiveHub
 from ivr.agi import Flow
 
 __all__ = ["Feature", "FeatureContext"]
@@ -28,6 +29,7 @@ class FeatureContext:
     ami: AmiClient
     sessions: async_sessionmaker[AsyncSession]
     records: CallRecordRepository
+    live: LiveHub | None = None  # the dashboards' live feed
 
 
 class Feature(Protocol):

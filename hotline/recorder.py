@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Mapping, Sequence
 
 from hotline.callrecord import CallRecord
 from hotline.errors import DatabaseError
+from hotline.live import LiveHub, call_payload
+from hotline.metrics import Metrics
 from hotline.records import CallRecordBuilder, RecordUpdate
 from hotline.repository_protocol import CallRecordStore
 from hotline.spool import RecordSpool
@@ -32,8 +35,12 @@ class CallRecorder:
         store: CallRecordStore,
         spool: RecordSpool,
         retry_seconds: float = 2.0,
+        metrics: Metrics | None = None,
+        live: LiveHub | None = None,
     ) -> None:
         self._builder = builder
+        self._metrics = metrics
+        self._live = live
         self._store = store
         self._spool = spool
         self._retry_seconds = retry_seconds
@@ -96,6 +103,12 @@ class CallRecorder:
             return
         for update in updates:
             self._queue.put_nowait(update)
+            if self._live is not None and self._live.clients:
+                self._live.publish("call", call_payload(update.record, update.final))
+
+    def live_calls(self) -> list[dict[str, object]]:
+        """The calls in progress, as the live feed describes them (its first snapshot)."""
+        return [call_payload(record, False) for record in self._builder.live_records()]
 
     async def on_connected(self, live_channels: Sequence[Mapping[str, str]]) -> None:
         """After every AMI (re)login: finish calls that ended unseen, adopt unknown ones."""
@@ -117,8 +130,14 @@ class CallRecorder:
         await self._queue.join()
 
     async def _save(self, update: RecordUpdate) -> None:
+        started = time.perf_counter()
         await self._store.save(update.record, update.entries)
         self.written += 1
+        if self._metrics is not None:
+            self._metrics.record_written(time.perf_counter() - started)
+            if update.final:
+                record = update.record
+                self._metrics.call_finished(record.direction.value, str(record.disposition))
         log.debug("[%s] record saved (final=%s)", update.record.linkedid, update.final)
 
     async def _drain_spool(self) -> bool:

@@ -92,6 +92,10 @@ class CallRecordBuilder:
         """Linkedids of the calls being tracked."""
         return set(self._calls)
 
+    def live_records(self) -> list[CallRecord]:
+        """The working copies of the calls being tracked (read them, never change them)."""
+        return [call.record for call in self._calls.values()]
+
     def feed(self, event: Mapping[str, str]) -> list[RecordUpdate]:
         """Interpret one AMI event; return the writes it makes due (often none)."""
         name = event.get("Event", "")

@@ -12,28 +12,35 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
 
 from dialer.feature import DialerFeature
-from hotline.ami import AmiClient
+from hotline.ami import AmiClient, AmiEvent
+from hotline.call_reports import CallReports
 from hotline.config import Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory, upgrade
 from hotline.errors import AmiError, ConfigError
 from hotline.feature import Feature, FeatureContext
+from hotline.live import LiveEvent, LiveHub
+from hotline.metrics import Metrics, QueueWaits
 from hotline.recorder import CallRecorder
 from hotline.records import CallRecordBuilder
 from hotline.render import AMI_EVENTS
 from hotline.spool import RecordSpool
 from hotline.web.app import WebDeps, create_app
+from hotline.web.report_api import add_report
+from hotline.web.tokens import TokenStore
 from ivr.agents import AgentsFeature
 from ivr.agi import AgiChannel, FastAgiServer, Flow
 from ivr.feature import InboundFeature
 from ivr.hold.feature import HoldFeature
 
 __all__ = ["HotlineService", "run_service"]
+
+MEMBER_EVENTS = ("QueueMemberStatus", "QueueMemberPause", "QueueMemberAdded", "QueueMemberRemoved")
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +58,23 @@ class HotlineService:
         self.engine = create_engine(settings.database.url, settings.database.echo)
         self.sessions = session_factory(self.engine)
         self.records = CallRecordRepository(self.sessions)
+        self.metrics = Metrics()
+        self.live = LiveHub()
+        self.metrics.queues.changed = self._queue_changed
         self.recorder = CallRecorder(
             CallRecordBuilder(await_restore=True),
             self.records,
             RecordSpool(settings.database.spool_dir),
+            metrics=self.metrics,
+            live=self.live,
         )
         self.ami = AmiClient.from_settings(settings.asterisk)
+        self.ami.subscribe(self.metrics.queues.on_event, QueueWaits.EVENTS)
+        self.ami.on_connected(self._metrics_reset)
+        self.ami.subscribe(self._member_changed, MEMBER_EVENTS)
         self.ami.subscribe(self.recorder.on_event, RECORD_EVENTS)
         self.ami.on_connected(self.recorder.on_connected)
-        context = FeatureContext(settings, self.ami, self.sessions, self.records)
+        context = FeatureContext(settings, self.ami, self.sessions, self.records, self.live)
         self.features: list[Feature] = [
             InboundFeature(context),
             AgentsFeature(context),
@@ -73,12 +88,59 @@ class HotlineService:
             routes if routes is not None else agi_routes, settings.agi, self._session_ended
         )
         self.web_app = create_app(
-            WebDeps(settings.web.token.get_secret_value(), self.records, self),
-            [feature.add_routes for feature in self.features],
+            WebDeps(
+                settings.web.token.get_secret_value(),
+                self.records,
+                self,
+                TokenStore(self.sessions),
+                self.metrics,
+                self,
+            ),
+            [self._add_reports, *(feature.add_routes for feature in self.features)],
         )
         self._web_runner: web.AppRunner | None = None
         self._ami_task: asyncio.Task[None] | None = None
         self._started_at = time.monotonic()
+
+    # the live feed (dashboards)
+
+    def stream(self) -> AsyncIterator[LiveEvent | None]:
+        return self.live.stream()
+
+    def snapshot(self) -> dict[str, Any]:
+        queues = self.metrics.queues.snapshot()
+        return {
+            "calls": self.recorder.live_calls(),
+            "queues": [
+                {"queue": q, "waiting": n, "longest_wait": round(w, 1)}
+                for q, (n, w) in sorted(queues.items())
+            ],
+        }
+
+    def _queue_changed(self, queue: str, waiting: int, longest: float) -> None:
+        self.live.publish("queue", {"queue": queue, "waiting": waiting, "longest_wait": longest})
+
+    def _member_changed(self, event: AmiEvent) -> None:
+        self.live.publish(
+            "agent",
+            {
+                "event": event.name,
+                "interface": event.get("Interface", "")[:64],
+                "queue": event.get("Queue", "")[:32],
+                "status": event.get("Status", ""),
+                "paused": event.get("Paused", "") == "1",
+                "in_call": event.get("InCall", "") == "1",
+            },
+        )
+
+    def _add_reports(self, app: web.Application) -> None:
+        reports = CallReports(self.sessions, self.settings.inbound.service_level_seconds)
+        add_report(app, "service-level", reports.service_level)
+        add_report(app, "abandonment", reports.abandonment)
+        add_report(app, "scores", reports.scores)
+
+    async def _metrics_reset(self, _rows: Sequence[AmiEvent]) -> None:
+        self.metrics.queues.forget()  # waits seen before an AMI gap are unknown now
 
     async def _session_ended(self, call: AgiChannel, outcome: str) -> None:
         log.info("[%s] flow %s ended: %s", call.linkedid, call.script, outcome)

@@ -12,6 +12,7 @@ from hotline.db import (  # noqa: F401  (tables on Base.metadata)
     models_hold,
     models_inbound,
     models_survey,
+    models_tokens,
 )
 from hotline.db.engine import create_engine, session_factory
 from hotline.db.migrate import current, upgrade

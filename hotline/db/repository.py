@@ -15,11 +15,12 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
+from hotline.call_search import CallFilter
 from hotline.callrecord import CallRecord, TimelineEntry
 from hotline.db.engine import DATABASE_ERRORS
 from hotline.db.models import CallEventRow, CallRecordRow
@@ -257,6 +258,34 @@ class CallRecordRepository:
             .limit(limit)
         )
         return await self._all("recent", query)
+
+    async def search(
+        self, where: CallFilter, limit: int, after: tuple[datetime, int] | None = None
+    ) -> list[tuple[int, CallRecord]]:
+        """A page of calls matching ``where``, newest first, after the cursor's call."""
+        row = CallRecordRow
+        query = select(row).order_by(row.started_at.desc(), row.id.desc()).limit(limit)
+        if where.since is not None:
+            query = query.where(row.started_at >= where.since)
+        if where.until is not None:
+            query = query.where(row.started_at < where.until)
+        if where.direction is not None:
+            query = query.where(row.direction == where.direction)
+        if where.disposition is not None:
+            query = query.where(row.disposition == where.disposition)
+        if where.queue:
+            query = query.where(row.queue == where.queue)
+        if where.agent:
+            query = query.where(row.agent == where.agent)
+        if where.number:
+            query = query.where(or_(row.caller == where.number, row.called == where.number))
+        if after is not None:
+            started, row_id = after
+            query = query.where(
+                or_(row.started_at < started, and_(row.started_at == started, row.id < row_id))
+            )
+        async with self._session("search") as session:
+            return [(r.id, _to_record(r)) for r in (await session.scalars(query)).all()]
 
     async def _one_or_none(
         self, what: str, query: Select[tuple[CallRecordRow]]

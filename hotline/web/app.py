@@ -1,7 +1,10 @@
-"""The HTTP side: ``/health`` for probes, ``/api/v1`` behind a bearer token.
+"""The HTTP side: ``/health`` for probes, ``/api/v1`` behind a bearer token with a role.
 
 Only ``/health`` is open, and it says no more than whether the parts are up. Every other
-route needs ``Authorization: Bearer <web.token>``; tokens are compared in constant time.
+route needs ``Authorization: Bearer <token>``: the settings' ``web.token`` (an admin
+token, compared in constant time) or one made with ``hotline token create --role …``
+(checked by its hash). The role decides what the token may do (``hotline.web.roles``):
+an unknown token is a 401, a request its role does not allow a 403.
 The one write on call records is ``PATCH /api/v1/calls/{linkedid}``: the agent's reason
 and description; everything else on a record comes from Asterisk's events.
 """
@@ -12,17 +15,23 @@ import hmac
 import json
 import logging
 import unicodedata
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiohttp import web
 
+from hotline.call_search import encode_cursor, parse_call_query
 from hotline.callrecord import CallRecord, TimelineEntry
 from hotline.db.repository import CallRecordRepository
 from hotline.errors import DatabaseError
+from hotline.live import LiveEvent
+from hotline.metrics import Metrics
+from hotline.web import openapi
+from hotline.web.roles import Role, allowed
+from hotline.web.tokens import Caller, TokenStore
 
-__all__ = ["NOTE_LIMITS", "HealthSource", "WebDeps", "create_app", "record_json"]
+__all__ = ["CALLER", "NOTE_LIMITS", "HealthSource", "WebDeps", "create_app", "record_json"]
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +46,25 @@ class HealthSource(Protocol):
     def health(self) -> dict[str, Any]: ...
 
 
+class LiveFeed(Protocol):
+    """The live hub and the snapshot a new dashboard starts from."""
+
+    def stream(self) -> AsyncIterator[LiveEvent | None]: ...
+    def snapshot(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class WebDeps:
-    token: str
+    token: str  # the settings' web.token: an admin token
     records: CallRecordRepository
     health: HealthSource
+    tokens: TokenStore | None = None  # tokens made with `hotline token create`
+    metrics: Metrics | None = None
+    live: LiveFeed | None = None
 
 
 DEPS = web.AppKey("deps", WebDeps)
+CALLER = web.RequestKey("caller", Caller)  # set by the auth middleware
 
 
 def record_json(record: CallRecord) -> dict[str, Any]:
@@ -104,13 +124,25 @@ def _error(status: int, message: str) -> web.Response:
 async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path in OPEN_PATHS:
         return await handler(request)
-    expected = request.app[DEPS].token
+    deps = request.app[DEPS]
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given or not expected:
+    if scheme.lower() != "bearer" or not given:
         return _error(401, "missing bearer token")
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    caller: Caller | None = None
+    if deps.token and hmac.compare_digest(given.encode(), deps.token.encode()):
+        caller = Caller("web.token", Role.ADMIN)
+    elif deps.tokens is not None and len(given) <= 128:
+        try:
+            caller = await deps.tokens.check(given)
+        except DatabaseError as exc:
+            return _error(503, f"database unavailable, token not checked: {exc}")
+    if caller is None:
         return _error(401, "invalid token")
+    verdict = allowed(caller.role, request.method, request.path, caller.agent)
+    if not verdict.ok:
+        return _error(403, verdict.why)
+    request[CALLER] = caller
     return await handler(request)
 
 
@@ -120,16 +152,50 @@ async def _health(request: web.Request) -> web.Response:
     return web.json_response(report, status=status)
 
 
+async def _metrics(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    if deps.metrics is None:
+        return _error(404, "metrics are not collected here")
+    body = deps.metrics.render(deps.health.health())
+    return web.Response(text=body, content_type="text/plain", charset="utf-8")
+
+
+async def _live(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events: a ``snapshot`` first, then ``call``/``queue``/``agent``/
+    ``campaign`` changes as they happen, and a comment every 15 s to keep proxies open."""
+    feed = request.app[DEPS].live
+    if feed is None:
+        return _error(404, "no live feed here")
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    snapshot = json.dumps(feed.snapshot(), ensure_ascii=False)
+    await response.write(f"event: snapshot\ndata: {snapshot}\n\n".encode())
+    async for event in feed.stream():
+        if event is None:
+            await response.write(b": keep-alive\n\n")
+            continue
+        number, kind, data = event
+        await response.write(f"id: {number}\nevent: {kind}\ndata: {data}\n\n".encode())
+    return response
+
+
 async def _list_calls(request: web.Request) -> web.Response:
-    raw = request.query.get("limit", "50")
-    # isascii: str.isdigit() accepts "²", which int() refuses; the length bounds int() too
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= 500:
-        return _error(400, "limit: a whole number from 1 to 500")
+    """Filtered, newest first, a page at a time (``hotline.call_search``)."""
     try:
-        records = await request.app[DEPS].records.recent(int(raw))
+        where, limit, after = parse_call_query(request.query)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    try:
+        found = await request.app[DEPS].records.search(where, limit, after)
     except DatabaseError as exc:
         return _error(503, f"database unavailable: {exc}")
-    return web.json_response({"calls": [record_json(r) for r in records]})
+    body: dict[str, Any] = {"calls": [record_json(r) for _, r in found], "next_cursor": None}
+    if len(found) == limit:
+        row_id, last = found[-1]
+        body["next_cursor"] = encode_cursor(last.started_at, row_id)
+    return web.json_response(body)
 
 
 async def _get_call(request: web.Request) -> web.Response:
@@ -199,9 +265,12 @@ def create_app(
     app = web.Application(middlewares=[_auth])
     app[DEPS] = deps
     app.router.add_get("/health", _health)
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/api/v1/live", _live)
     app.router.add_get("/api/v1/calls", _list_calls)
     app.router.add_get(f"/api/v1/calls/{_LINKEDID}", _get_call)
     app.router.add_patch(f"/api/v1/calls/{_LINKEDID}", _patch_call)
+    openapi.install_routes(app)
     for install in route_installers:
         install(app)
     return app

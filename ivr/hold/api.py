@@ -69,7 +69,7 @@ def install_routes(app: web.Application, holds: HoldController) -> None:
 
     async def resume(request: web.Request) -> web.Response:
         linkedid = request.match_info["linkedid"]
-        if request.can_read_body and (await request.text()).strip() not in ("", "{}", "null"):
+        if request.can_read_body and (await request.read()).strip() not in (b"", b"{}", b"null"):
             return _error(400, "body: resume takes no fields")
         try:
             view = await holds.resume(linkedid)

@@ -7,16 +7,20 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from hotline.ami import AmiEvent
 from hotline.feature import FeatureContext
+from hotline.web.report_api import add_report
 from ivr.agi import Flow
 from ivr.hold.actions import HoldMoves
 from ivr.hold.api import install_routes
 from ivr.hold.controller import EVENTS, HoldController
+from ivr.hold.report import hold_report
 
 __all__ = ["HoldFeature"]
 
@@ -31,6 +35,8 @@ class HoldFeature:
     def __init__(self, context: FeatureContext) -> None:
         self.controller = HoldController(HoldMoves(context.ami), context.settings.hold)
         self._ami = context.ami
+        self._sessions = context.sessions
+        self._soft = float(context.settings.hold.soft_seconds)
         self._undo: list[Callable[[], None]] = []
         self._ticker: asyncio.Task[None] | None = None
 
@@ -39,6 +45,11 @@ class HoldFeature:
 
     def add_routes(self, app: web.Application) -> None:
         install_routes(app, self.controller)
+        add_report(app, "holds", self._report)
+
+    async def _report(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        rows = await hold_report(self._sessions, since, until, self._soft)
+        return [asdict(row) for row in rows]
 
     async def start(self) -> None:
         self._undo = [

@@ -20,6 +20,7 @@ import pytest
 from hotline.callrecord import CallRecord, Direction, Disposition, TimelineEntry
 from hotline.db import CallRecordRepository, create_engine, session_factory, upgrade
 from hotline.errors import DatabaseError
+from hotline.metrics import Metrics
 from hotline.recorder import CallRecorder
 from hotline.records import CallRecordBuilder, RecordUpdate
 from hotline.repository_protocol import CallRecordStore
@@ -588,3 +589,24 @@ async def test_events_in_record_row_out(
     assert timeline[1].detail == {"name": "HOTLINE_FLOW", "value": "hotline"}
     assert await repository.in_progress() == []
     json.dumps([e.detail for e in timeline])  # details stay plain JSON
+
+
+async def test_metrics_count_writes_and_finished_calls_once_even_through_the_spool(
+    store: FakeStore, spool: RecordSpool
+) -> None:
+    metrics = Metrics()
+    recorder = CallRecorder(
+        CallRecordBuilder(clock), store, spool, retry_seconds=0.02, metrics=metrics
+    )
+    await recorder.start()
+    try:
+        store.down = True  # spooled first, written when the database is back
+        feed(recorder, [*call_start("1700000000.7", 0), *call_end("1700000000.7", 9)])
+        await recorder.flush()
+        store.down = False
+        await wait_until(lambda: not spool.path.exists())
+    finally:
+        await recorder.stop()
+    assert sum(metrics.calls.values()) == 1
+    text = metrics.render({})
+    assert f"hotline_record_write_seconds_count {len(store.saved)}" in text

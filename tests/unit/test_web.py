@@ -184,7 +184,7 @@ async def test_calls_newest_first_with_limit(
 async def test_calls_empty_database(client: TestClient[Any, Any]) -> None:
     response = await client.get("/api/v1/calls", headers=AUTH)
     assert response.status == 200
-    assert await response.json() == {"calls": []}
+    assert await response.json() == {"calls": [], "next_cursor": None}
 
 
 @pytest.mark.parametrize(
@@ -271,3 +271,51 @@ async def test_database_error_is_503(unreachable: CallRecordRepository, path: st
         assert health.status == 200
     finally:
         await client.close()
+
+
+async def test_calls_are_filtered_and_paged_with_a_cursor(
+    repository: CallRecordRepository, client: TestClient[Any, Any]
+) -> None:
+    for n in range(7):
+        record = CallRecord(
+            f"1700000000.{n}",
+            Direction.INBOUND if n % 2 else Direction.OUTBOUND,
+            T0 + timedelta(minutes=n),
+        )
+        record.caller = "13900000001" if n < 3 else "13900000002"
+        record.queue = "repair" if n % 2 else ""
+        record.agent = "1001" if n == 5 else ""
+        await repository.save(record)
+    pages: list[list[str]] = []
+    params: dict[str, str] = {"limit": "3"}
+    while True:
+        body = await (await client.get("/api/v1/calls", params=params, headers=AUTH)).json()
+        pages.append([c["linkedid"][-1] for c in body["calls"]])
+        if body["next_cursor"] is None:
+            break
+        params["cursor"] = body["next_cursor"]
+    assert pages == [["6", "5", "4"], ["3", "2", "1"], ["0"]]
+    cases = [
+        ({"direction": "inbound"}, ["5", "3", "1"]),
+        ({"queue": "repair", "agent": "1001"}, ["5"]),
+        ({"number": "13900000001"}, ["2", "1", "0"]),
+        (
+            {
+                "since": (T0 + timedelta(minutes=2)).isoformat(),
+                "until": (T0 + timedelta(minutes=4)).isoformat(),
+            },
+            ["3", "2"],
+        ),
+    ]
+    for query, expected in cases:
+        body = await (await client.get("/api/v1/calls", params=query, headers=AUTH)).json()
+        assert [c["linkedid"][-1] for c in body["calls"]] == expected, query
+    for bad, field in (
+        ({"direction": "sideways"}, "direction:"),
+        ({"cursor": "not-a-cursor"}, "cursor:"),
+        ({"number": "12ab"}, "number:"),
+        ({"disposition": "happy"}, "disposition:"),
+        ({"since": "2026-12-01T00:00:00+00:00", "until": "2026-11-01T00:00:00+00:00"}, "until:"),
+    ):
+        response = await client.get("/api/v1/calls", params=bad, headers=AUTH)
+        assert response.status == 400 and (await response.json())["error"].startswith(field)

@@ -1,0 +1,104 @@
+"""The live feed: changes to calls, queues, agents and campaigns, fanned out to dashboards.
+
+Producers (the record builder's updates, AMI queue and member events, the dialer's
+in-memory campaign state) call ``publish``, which never blocks and never waits on the
+database: each subscriber has a bounded queue, and one that falls ``MAX_BEHIND`` events
+behind is dropped (its stream ends; the dashboard reconnects and gets a fresh snapshot)
+rather than slowing the AMI reader for everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections.abc import AsyncGenerator, Callable
+from typing import Any
+
+__all__ = ["MAX_BEHIND", "LiveEvent", "LiveHub", "call_payload"]
+
+log = logging.getLogger(__name__)
+
+MAX_BEHIND = 1000
+LiveEvent = tuple[int, str, str]  # id, kind, JSON data
+
+
+class _Subscriber:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(MAX_BEHIND)
+        self.dropped = False
+
+
+class LiveHub:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._subscribers: set[_Subscriber] = set()
+        self._ids = itertools.count(1)
+        self.published = 0
+        self.dropped = 0
+
+    @property
+    def clients(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        if not self._subscribers:
+            return
+        event = (
+            next(self._ids),
+            kind,
+            json.dumps(data | {"at": self._clock()}, ensure_ascii=False),
+        )
+        self.published += 1
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                self._drop(subscriber)
+
+    def _drop(self, subscriber: _Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+        subscriber.dropped = True
+        self.dropped += 1
+        while not subscriber.queue.empty():  # make room for the end marker
+            subscriber.queue.get_nowait()
+        subscriber.queue.put_nowait(None)
+        log.warning("live: a dashboard fell %d events behind and was dropped", MAX_BEHIND)
+
+    async def stream(self, keepalive: float = 15.0) -> AsyncGenerator[LiveEvent | None, None]:
+        """Events as they come; None every ``keepalive`` s with nothing to send. Ends when
+        the subscriber is dropped."""
+        subscriber = _Subscriber()
+        self._subscribers.add(subscriber)
+        try:
+            while True:
+                try:
+                    event = await asyncio.wait_for(subscriber.queue.get(), keepalive)
+                except TimeoutError:
+                    yield None
+                    continue
+                if event is None:
+                    return
+                yield event
+        finally:
+            self._subscribers.discard(subscriber)
+
+
+def call_payload(record: Any, final: bool) -> dict[str, Any]:
+    """What a dashboard shows of a call (a ``CallRecord`` snapshot)."""
+    return {
+        "linkedid": record.linkedid,
+        "direction": record.direction.value,
+        "caller": record.caller,
+        "called": record.called,
+        "started_at": record.started_at.isoformat(),
+        "answered": record.answered_at is not None,
+        "queue": record.queue,
+        "agent": record.agent,
+        "wait_seconds": record.wait_seconds,
+        "hold_count": record.hold_count,
+        "disposition": str(record.disposition),
+        "final": final,
+    }
