@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import signal
 import time
@@ -18,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from dialer.feature import DialerFeature
+from dialer.operations import OperationError
 from hotline.ami import AmiClient, AmiEvent
 from hotline.call_reports import CallReports
 from hotline.config import Settings
@@ -31,8 +33,11 @@ from hotline.records import CallRecordBuilder
 from hotline.render import AMI_EVENTS
 from hotline.spool import RecordSpool
 from hotline.web.app import WebDeps, create_app
+from hotline.web.dashboard import Console
+from hotline.web.dashboard import install_routes as install_console
 from hotline.web.report_api import add_report
-from hotline.web.tokens import TokenStore
+from hotline.web.roles import Role
+from hotline.web.tokens import Caller, TokenStore
 from ivr.agents import AgentsFeature
 from ivr.agi import AgiChannel, FastAgiServer, Flow
 from ivr.feature import InboundFeature
@@ -96,7 +101,11 @@ class HotlineService:
                 self.metrics,
                 self,
             ),
-            [self._add_reports, *(feature.add_routes for feature in self.features)],
+            [
+                self._add_reports,
+                self._add_console,
+                *(feature.add_routes for feature in self.features),
+            ],
         )
         self._web_runner: web.AppRunner | None = None
         self._ami_task: asyncio.Task[None] | None = None
@@ -132,6 +141,38 @@ class HotlineService:
                 "in_call": event.get("InCall", "") == "1",
             },
         )
+
+    def _add_console(self, app: web.Application) -> None:
+        dialer = next(f for f in self.features if isinstance(f, DialerFeature))
+        tokens = TokenStore(self.sessions)
+        admin = self.settings.web.token.get_secret_value()
+
+        async def check(token: str) -> Caller | None:
+            if admin and hmac.compare_digest(token.encode(), admin.encode()):
+                return Caller("web.token", Role.ADMIN)
+            return await tokens.check(token)
+
+        async def campaigns() -> list[dict[str, Any]]:
+            rows = []
+            for info in await dialer.ops.list():
+                progress = info["progress"]
+                total = progress["contacts"]["total"]
+                done = total - progress["pending"] - progress["dialing"]
+                rows.append(
+                    {"name": info["name"], "type": info["type"], "status": info["status"]}
+                    | {"done": done, "total": total}
+                )
+            return rows
+
+        async def act(name: str, action: str) -> str:
+            try:
+                await dialer.ops.transition(name, action)
+            except OperationError as exc:
+                return str(exc)
+            return ""
+
+        reports = CallReports(self.sessions, self.settings.inbound.service_level_seconds)
+        install_console(app, Console(check, reports, campaigns, act))
 
     def _add_reports(self, app: web.Application) -> None:
         reports = CallReports(self.sessions, self.settings.inbound.service_level_seconds)

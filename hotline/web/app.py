@@ -4,7 +4,10 @@ Only ``/health`` is open, and it says no more than whether the parts are up. Eve
 route needs ``Authorization: Bearer <token>``: the settings' ``web.token`` (an admin
 token, compared in constant time) or one made with ``hotline token create --role …``
 (checked by its hash). The role decides what the token may do (``hotline.web.roles``):
-an unknown token is a 401, a request its role does not allow a 403.
+an unknown token is a 401, a request its role does not allow a 403. The console's pages
+(``/ui``, ``hotline.web.dashboard``) send the token as the ``hotline_session`` cookie
+instead; a page without one is redirected to the login, and a write authenticated by the
+cookie must come from our own origin.
 The one write on call records is ``PATCH /api/v1/calls/{linkedid}``: the agent's reason
 and description; everything else on a record comes from Asterisk's events.
 """
@@ -31,12 +34,22 @@ from hotline.web import openapi
 from hotline.web.roles import Role, allowed
 from hotline.web.tokens import Caller, TokenStore
 
-__all__ = ["CALLER", "NOTE_LIMITS", "HealthSource", "WebDeps", "create_app", "record_json"]
+__all__ = [
+    "CALLER",
+    "NOTE_LIMITS",
+    "SESSION_COOKIE",
+    "HealthSource",
+    "WebDeps",
+    "create_app",
+    "record_json",
+]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", "/ui/login"})
+OPEN_PREFIXES = ("/ui/static/",)  # the console's script: code, no data
+SESSION_COOKIE = "hotline_session"  # the console's login (HttpOnly, SameSite=Strict)
 # The fields an agent may set on a call record, and their longest length in characters.
 NOTE_LIMITS = {"reason": 64, "description": 2000}
 _LINKEDID = r"{linkedid:[A-Za-z0-9._-]{1,64}}"
@@ -122,13 +135,21 @@ def _error(status: int, message: str) -> web.Response:
 
 @web.middleware
 async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in OPEN_PATHS:
+    if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
         return await handler(request)
     deps = request.app[DEPS]
+    page = request.path == "/ui" or request.path.startswith("/ui/")
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
+    from_cookie = False
     if scheme.lower() != "bearer" or not given:
+        given, from_cookie = request.cookies.get(SESSION_COOKIE, ""), True
+    if not given:
+        if page:
+            raise web.HTTPSeeOther("/ui/login")
         return _error(401, "missing bearer token")
+    if from_cookie and request.method not in ("GET", "HEAD") and not _same_origin(request):
+        return _error(403, "cross-site request refused")
     caller: Caller | None = None
     if deps.token and hmac.compare_digest(given.encode(), deps.token.encode()):
         caller = Caller("web.token", Role.ADMIN)
@@ -138,12 +159,22 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         except DatabaseError as exc:
             return _error(503, f"database unavailable, token not checked: {exc}")
     if caller is None:
+        if page:
+            raise web.HTTPSeeOther("/ui/login")
         return _error(401, "invalid token")
     verdict = allowed(caller.role, request.method, request.path, caller.agent)
     if not verdict.ok:
         return _error(403, verdict.why)
     request[CALLER] = caller
     return await handler(request)
+
+
+def _same_origin(request: web.Request) -> bool:
+    """A cookie-authenticated write must come from our own pages (SameSite aside)."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    return origin == f"{request.scheme}://{request.host}" or origin.startswith(
+        f"{request.scheme}://{request.host}/"
+    )
 
 
 async def _health(request: web.Request) -> web.Response:

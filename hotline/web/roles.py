@@ -1,8 +1,9 @@
 """Who may do what over the API: three roles, and the requests each may make.
 
 * **admin**: everything (campaigns, uploads, DNC and blocklist, tokens' owners).
-* **supervisor**: read everything; start, pause and resume campaigns; act for agents
-  (login, pause, hold and resume, call notes, promised callbacks).
+* **supervisor**: read everything (the console's pages too); start, pause and resume
+  campaigns; act for agents (login, pause, hold and resume, call notes, promised
+  callbacks).
 * **agent**: read calls and holds; their own agent's state and login/pause; notes on a
   call, hold and resume, and promising a callback. A token made for agent 1001 acts only
   for 1001.
@@ -45,7 +46,9 @@ _AGENT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("POST", r"/api/v1/callbacks"),
     )
 )
-_SUPERVISOR_WRITES = re.compile(r"/api/v1/campaigns/[^/]+/(start|pause|resume)")
+_SUPERVISOR_WRITES = re.compile(
+    r"/api/v1/campaigns/[^/]+/(start|pause|resume)|/ui/campaigns/[^/]+/(pause|resume)|/ui/logout"
+)
 
 
 def allowed(role: Role, method: str, path: str, own_agent: str = "") -> Verdict:

@@ -1,0 +1,166 @@
+"""The supervisors' console: server-rendered pages (Jinja2) under ``/ui``.
+
+* ``/ui/login``: a token (supervisor or admin) becomes an HttpOnly, SameSite=Strict
+  session cookie; nothing else under ``/ui`` is shown without one (redirect to login).
+* ``/ui/live``: calls in progress, queues, agents and campaigns, kept current by a small
+  script on the live feed (``/api/v1/live``, authenticated by the cookie).
+* ``/ui/reports``: the service level per queue, answer speed and score distribution as
+  server-drawn SVG charts, with CSV links.
+* ``/ui/campaigns``: campaigns with their progress, and pause/resume buttons.
+
+Chinese by default; ``?lang=en`` switches to English (remembered in a cookie).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import jinja2
+from aiohttp import web
+
+from hotline.call_reports import CallReports
+from hotline.web.app import CALLER, SESSION_COOKIE
+from hotline.web.charts import bars
+from hotline.web.i18n import LANGUAGES, texts
+from hotline.web.report_api import report_span
+from hotline.web.roles import Role
+from hotline.web.tokens import Caller
+
+__all__ = ["LANG_COOKIE", "Console", "install_routes"]
+
+LANG_COOKIE = "hotline_lang"
+_HERE = Path(__file__).parent
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(_HERE / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+@dataclass(frozen=True)
+class Console:
+    """What the pages need, passed in by the service."""
+
+    check: Callable[[str], Awaitable[Caller | None]]  # a token → who, or None
+    reports: CallReports
+    campaigns: Callable[[], Awaitable[list[dict[str, Any]]]]
+    act: Callable[[str, str], Awaitable[str]]  # (campaign, pause|resume) → why not, or ""
+
+
+CONSOLE = web.AppKey("console", Console)
+
+
+def _language(request: web.Request) -> str:
+    asked = request.query.get("lang") or request.cookies.get(LANG_COOKIE, "zh")
+    return asked if asked in LANGUAGES else "zh"
+
+
+def _page(request: web.Request, template: str, **values: Any) -> web.Response:
+    lang = _language(request)
+    caller = request.get(CALLER)
+    html = _ENV.get_template(template).render(lang=lang, t=texts(lang), caller=caller, **values)
+    response = web.Response(text=html, content_type="text/html", charset="utf-8")
+    if "lang" in request.query and lang == request.query["lang"]:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Strict")
+    return response
+
+
+async def _login_form(request: web.Request) -> web.Response:
+    return _page(request, "login.html", error=False)
+
+
+async def _login(request: web.Request) -> web.Response:
+    form = await request.post()
+    token = str(form.get("token", "")).strip()
+    caller = await request.app[CONSOLE].check(token) if 0 < len(token) <= 128 else None
+    if caller is None or caller.role is Role.AGENT:
+        return _page(request, "login.html", error=True)
+    response = web.HTTPSeeOther("/ui/live")
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/", max_age=12 * 3600
+    )
+    raise response
+
+
+async def _logout(request: web.Request) -> web.Response:
+    response = web.HTTPSeeOther("/ui/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+async def _home(request: web.Request) -> web.Response:
+    raise web.HTTPSeeOther("/ui/live")
+
+
+async def _live(request: web.Request) -> web.Response:
+    return _page(request, "live.html", words=texts(_language(request)))
+
+
+def _local_input(value: datetime) -> str:
+    return value.astimezone().strftime("%Y-%m-%dT%H:%M")
+
+
+async def _reports(request: web.Request) -> web.Response:
+    try:
+        since, until = report_span(request.query, datetime.now().astimezone())
+    except ValueError:
+        since, until = report_span({}, datetime.now().astimezone())
+    reports = request.app[CONSOLE].reports
+    levels = await reports.service_level(since, until)
+    scores = await reports.scores(since, until)
+    t = texts(_language(request))
+    everything = next((r for r in levels if r["queue"] == "(all)"), None)
+    distribution = {str(n): 0 for n in range(1, 11)}
+    for row in scores:
+        for score, count in row["distribution"].items():
+            distribution[score] += count
+    level_chart = bars(
+        [(r["queue"], round(r["service_level"] * 100)) for r in levels],
+        unit="%",
+        title=t["service_level"],
+    )
+    speed = everything["answer_speed"] if everything else {}
+    return _page(
+        request,
+        "reports.html",
+        since=_local_input(since),
+        until=_local_input(until + timedelta(seconds=59)),
+        span_query=urlencode({"since": since.isoformat(), "until": until.isoformat()}),
+        service_level=levels,
+        level_chart=level_chart,
+        speed_chart=bars(list(speed.items()), title=t["answer_speed"]),
+        score_chart=bars(list(distribution.items()), title=t["scores"]),
+    )
+
+
+async def _campaigns(request: web.Request, error: str = "") -> web.Response:
+    found = await request.app[CONSOLE].campaigns()
+    return _page(request, "campaigns.html", campaigns=found, error=error)
+
+
+async def _act(request: web.Request) -> web.Response:
+    name, action = request.match_info["name"], request.match_info["action"]
+    refused = await request.app[CONSOLE].act(name, action)
+    if refused:
+        response = await _campaigns(request, refused)
+        response.set_status(409)
+        return response
+    raise web.HTTPSeeOther("/ui/campaigns")
+
+
+def install_routes(app: web.Application, console: Console) -> None:
+    app[CONSOLE] = console
+    app.router.add_get("/ui", _home)
+    app.router.add_get("/ui/login", _login_form)
+    app.router.add_post("/ui/login", _login)
+    app.router.add_post("/ui/logout", _logout)
+    app.router.add_get("/ui/live", _live)
+    app.router.add_get("/ui/reports", _reports)
+    app.router.add_get("/ui/campaigns", _campaigns)
+    app.router.add_post(r"/ui/campaigns/{name:[\w.-]{1,64}}/{action:pause|resume}", _act)
+    app.router.add_static("/ui/static", _HERE / "static", show_index=False)

@@ -1,0 +1,122 @@
+"""The console pages on the real service app (SQLite): login with a token, nothing without
+one, the live page and its script, reports with SVG charts, pausing a campaign."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from hotline.config import Settings
+from hotline.db import upgrade
+from hotline.service import HotlineService
+from hotline.web.charts import bars
+from hotline.web.roles import Role
+from hotline.web.tokens import TokenStore
+
+ADMIN = "console-admin-token"
+
+
+@pytest.fixture
+async def console(tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], HotlineService]]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
+    await upgrade(url)
+    service = HotlineService(
+        Settings(
+            var_dir=tmp_path,
+            database={"url": url, "spool_dir": tmp_path / "spool"},
+            web={"token": ADMIN},
+            asterisk={"ami_secret": "a"},
+            carrier={"ami_secret": "c"},
+        )
+    )
+    client: TestClient[Any, Any] = TestClient(TestServer(service.web_app))
+    await client.start_server()
+    yield client, service
+    await client.close()
+    await service.engine.dispose()
+
+
+async def test_nothing_is_shown_without_a_login(
+    console: tuple[TestClient[Any, Any], HotlineService],
+) -> None:
+    client, _ = console
+    for path in ("/ui", "/ui/live", "/ui/reports", "/ui/campaigns"):
+        response = await client.get(path, allow_redirects=False)
+        assert (response.status, response.headers["Location"]) == (303, "/ui/login"), path
+    page = await client.get("/ui/login")
+    assert page.status == 200 and "令牌" in await page.text()
+    assert (await client.get("/ui/static/live.js")).status == 200  # code only, no data
+
+
+async def test_a_supervisor_logs_in_and_an_agent_cannot(
+    console: tuple[TestClient[Any, Any], HotlineService],
+) -> None:
+    client, service = console
+    store = TokenStore(service.sessions)
+    _, agent = await store.create("a", Role.AGENT, "1001")
+    _, supervisor = await store.create("班长", Role.SUPERVISOR)
+    for token in ("wrong", agent):
+        refused = await client.post("/ui/login", data={"token": token}, allow_redirects=False)
+        assert refused.status == 200 and "令牌无效" in await refused.text()
+    ok = await client.post("/ui/login", data={"token": supervisor}, allow_redirects=False)
+    assert (ok.status, ok.headers["Location"]) == (303, "/ui/live")
+    cookie = ok.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    live = await client.get("/ui/live")
+    text = await live.text()
+    assert live.status == 200 and "/ui/static/live.js" in text and "班长" in text
+    english = await client.get("/ui/live?lang=en")
+    assert "Calls in progress" in await english.text()
+    assert "Calls in progress" in await (await client.get("/ui/live")).text()  # remembered
+    # the cookie also opens the API for the page's script, but not for writes from elsewhere
+    assert (await client.get("/api/v1/calls")).status == 200
+    cross = await client.post("/api/v1/campaigns", json={"name": "x"})
+    assert cross.status == 403
+    out = await client.post("/ui/logout", allow_redirects=False, headers=origin(client))
+    assert out.status == 303
+    after = await client.get("/ui/live", allow_redirects=False)
+    assert after.status == 303
+
+
+def origin(client: TestClient[Any, Any]) -> dict[str, str]:
+    return {"Origin": str(client.make_url("")).rstrip("/")}
+
+
+async def test_reports_draw_charts(console: tuple[TestClient[Any, Any], HotlineService]) -> None:
+    client, _ = console
+    await client.post("/ui/login", data={"token": ADMIN})
+    page = await client.get("/ui/reports")
+    text = await page.text()
+    assert page.status == 200 and text.count("<svg") == 3
+    assert "/api/v1/reports/service-level?format=csv" in text
+
+
+async def test_a_campaign_is_paused_from_the_console(
+    console: tuple[TestClient[Any, Any], HotlineService],
+) -> None:
+    client, service = console
+    feature = next(f for f in service.features if f.name == "dialer")
+    await feature.ops.create({"name": "visits", "type": "callback_survey"})  # type: ignore[attr-defined]
+    await feature.ops.transition("visits", "start")  # type: ignore[attr-defined]
+    await client.post("/ui/login", data={"token": ADMIN})
+    listed = await (await client.get("/ui/campaigns")).text()
+    assert "visits" in listed and 'value="pause"' in listed
+    forged = await client.post("/ui/campaigns/visits/pause", allow_redirects=False)
+    assert forged.status == 403  # no Origin: not from our page
+    paused = await client.post(
+        "/ui/campaigns/visits/pause", allow_redirects=False, headers=origin(client)
+    )
+    assert paused.status == 303
+    assert (await feature.ops.get("visits")).status.value == "paused"  # type: ignore[attr-defined]
+    again = await client.post("/ui/campaigns/visits/pause", headers=origin(client))
+    assert again.status == 409 and "cannot pause" in await again.text()
+
+
+def test_charts_escape_their_labels() -> None:
+    svg = bars([("<script>", 3.0), ("b", 0.0)], title='"t"')
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert svg.startswith("<svg") and svg.count("<rect") == 2
