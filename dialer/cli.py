@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 import yaml
 
+from dialer.contacts import Format
 from dialer.operations import OperationError, Operations, flow_routes
 from dialer.repository import DialerRepository
 from hotline.config import Settings, load_settings
@@ -60,6 +61,22 @@ def _with_ops(ctx: click.Context, work: Callable[[Operations], Awaitable[T]]) ->
     except HotlineError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from exc
+
+
+def _read(file: str, fmt: str | None) -> tuple[bytes, Format]:
+    """An import file's bytes and format (``--format``, else by its suffix)."""
+    path = Path(file)
+    kind = fmt or ("json" if path.suffix.lower() == ".json" else "csv")
+    return path.read_bytes(), "json" if kind == "json" else "csv"
+
+
+def _exit_if_rejected(rejected: list[dict[str, Any]], *, listed: bool) -> None:
+    """List the rejected rows (unless the JSON said it all); exit 3 when there were any
+    (the rest was imported)."""
+    for row in rejected if listed else ():
+        click.echo(f"  line {row['line']}: {row['reason']}")
+    if rejected:
+        sys.exit(3)
 
 
 def _print_status(info: dict[str, Any]) -> None:
@@ -162,20 +179,16 @@ def import_(ctx: click.Context, name: str, file: str, fmt: str | None, as_json: 
     """Import contacts from a CSV or JSON file; every rejected row is listed with its line."""
     from rich.progress import Progress
 
-    path = Path(file)
-    kind = fmt or ("json" if path.suffix.lower() == ".json" else "csv")
-    data = path.read_bytes()
+    data, kind = _read(file, fmt)
     with Progress(transient=True, disable=as_json or len(data) < 1_000_000) as bar:
-        task = bar.add_task(f"reading {path.name}", total=None)
+        task = bar.add_task(f"reading {Path(file).name}", total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
         report = _with_ops(
             ctx,
-            lambda ops: ops.import_contacts(
-                name, data, "json" if kind == "json" else "csv", progress
-            ),
+            lambda ops: ops.import_contacts(name, data, kind, progress),
         )
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -205,14 +218,12 @@ def orders(
     from dialer.survey.operations import SurveyOps
     from dialer.survey.store import SurveyStore
 
-    path = Path(file)
-    kind = fmt or ("json" if path.suffix.lower() == ".json" else "csv")
-    data = path.read_bytes()
+    data, kind = _read(file, fmt)
     settings = _settings(ctx)
 
     async def work(ops: Operations) -> dict[str, Any]:
         survey = SurveyOps(settings.survey, ops, SurveyStore(ops.repo.sessions))
-        return await survey.import_orders(name, data, "json" if kind == "json" else "csv", seed)
+        return await survey.import_orders(name, data, kind, seed)
 
     report = _with_ops(ctx, work)
     if as_json:
@@ -225,10 +236,7 @@ def orders(
             f"{picked['picked']} picked ({picked['by_rate']} by rate, {picked['by_minimum']} "
             f"by the minimum per technician), {picked['contacts_added']} to call"
         )
-        for rejected in report["rejected"]:
-            click.echo(f"  line {rejected['line']}: {rejected['reason']}")
-    if report["rejected"]:
-        sys.exit(3)
+    _exit_if_rejected(report["rejected"], listed=not as_json)
 
 
 @campaign.command("tickets")
@@ -243,9 +251,7 @@ def tickets(ctx: click.Context, name: str, file: str, fmt: str | None, as_json: 
     from dialer.apology.outbox import SmsOutbox
     from dialer.apology.store import ApologyStore
 
-    path = Path(file)
-    kind = fmt or ("json" if path.suffix.lower() == ".json" else "csv")
-    data = path.read_bytes()
+    data, kind = _read(file, fmt)
     settings = _settings(ctx)
     agents = frozenset(agent.id for agent in settings.queues.agents)
 
@@ -254,7 +260,7 @@ def tickets(ctx: click.Context, name: str, file: str, fmt: str | None, as_json: 
         apology = ApologyOps(
             settings.apology, ops, ApologyStore(sessions), SmsOutbox(sessions), agents
         )
-        return await apology.import_tickets(name, data, "json" if kind == "json" else "csv")
+        return await apology.import_tickets(name, data, kind)
 
     report = _with_ops(ctx, work)
     if as_json:
@@ -265,10 +271,7 @@ def tickets(ctx: click.Context, name: str, file: str, fmt: str | None, as_json: 
             f"{report['past_deadline']} past their deadline (SMS at once), "
             f"{len(report['rejected'])} rejected"
         )
-        for rejected in report["rejected"]:
-            click.echo(f"  line {rejected['line']}: {rejected['reason']}")
-    if report["rejected"]:
-        sys.exit(3)
+    _exit_if_rejected(report["rejected"], listed=not as_json)
 
 
 def _transition(action: str) -> click.Command:

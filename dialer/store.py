@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.campaigns import Campaign
-from dialer.states import AttemptStatus, Disposition
+from dialer.states import AttemptStatus, ContactState, Disposition
 from hotline.db.engine import DATABASE_ERRORS
 from hotline.db.models_dialer import CampaignRow, ContactRow, DncRow
 from hotline.errors import DatabaseError
@@ -30,6 +30,7 @@ __all__ = [
     "Answered",
     "CampaignExists",
     "Claim",
+    "ContactSlot",
     "Finished",
     "InFlight",
     "Raced",
@@ -37,6 +38,7 @@ __all__ = [
     "campaign_of",
     "dialect_insert",
     "new_code",
+    "open_contact",
     "refresh_zones",
 ]
 
@@ -145,6 +147,58 @@ async def refresh_zones(session: AsyncSession, campaign_id: int) -> None:
         .where(CampaignRow.id == campaign_id)
         .values(timezones=sorted(zones), updated_at=func.now())
     )
+
+
+@dataclass(frozen=True)
+class ContactSlot:
+    """A number's contact in a campaign after ``open_contact``."""
+
+    id: int
+    state: ContactState
+    fresh: bool  # made now, or its calls were over and a new round starts now
+
+
+async def open_contact(
+    session: AsyncSession, campaign: Campaign, number: str, data: dict[str, Any], now: datetime
+) -> ContactSlot:
+    """Make the number's contact pending for a new reason (a ticket, a callback request):
+    a new contact, or a new round of one whose calls are over (done or expired: its
+    retries start again, its attempt numbers go on). One still being dialled, or on the
+    DNC list, is left as it is (``fresh`` False)."""
+    statement = dialect_insert(session)(ContactRow).values(
+        campaign_id=campaign.id,
+        number=number,
+        name="",
+        timezone=campaign.timezone,
+        data=data,
+        state=ContactState.PENDING,
+        attempts=0,
+        next_at=now,
+        source_line=None,
+    )
+    made = await session.scalar(
+        statement.on_conflict_do_update(
+            index_elements=["campaign_id", "number"],
+            set_={
+                "data": statement.excluded.data,
+                "state": ContactState.PENDING,
+                "round_base": ContactRow.attempts,
+                "next_at": now,
+                "last_disposition": None,
+            },
+            where=ContactRow.state.in_([ContactState.DONE, ContactState.EXPIRED]),
+        ).returning(ContactRow.id)
+    )
+    if made is not None:
+        return ContactSlot(int(made), ContactState.PENDING, True)
+    found = (
+        await session.execute(
+            select(ContactRow.id, ContactRow.state).where(
+                ContactRow.campaign_id == campaign.id, ContactRow.number == number
+            )
+        )
+    ).one()
+    return ContactSlot(int(found.id), ContactState(found.state), False)
 
 
 class Store:

@@ -21,7 +21,7 @@ from sqlalchemy import case, func, select, update
 from dialer.apology.tickets import Ticket
 from dialer.campaigns import Campaign
 from dialer.states import FINAL_CONTACT, ContactState
-from dialer.store import Store, dialect_insert, refresh_zones
+from dialer.store import Store, dialect_insert, open_contact, refresh_zones
 from hotline.db.models_apology import ApologyTicketRow, SmsOutboxRow
 from hotline.db.models_dialer import AttemptRow, ContactRow
 
@@ -92,39 +92,9 @@ class ApologyStore(Store):
     ) -> int | None:
         """The customer's contact in the campaign, made or (if its calls were over) made
         pending again; one being dialled is shared. None for a DNC or blocked number."""
-        statement = dialect_insert(session)(ContactRow).values(
-            campaign_id=campaign.id,
-            number=ticket.number,
-            name="",
-            timezone=campaign.timezone,
-            data={"ticket_id": ticket.ticket_id, "agent": ticket.agent},
-            state=ContactState.PENDING,
-            attempts=0,
-            next_at=now,
-            source_line=None,
-        )
-        made = await session.scalar(
-            statement.on_conflict_do_update(
-                index_elements=["campaign_id", "number"],
-                set_={
-                    "state": ContactState.PENDING,
-                    "next_at": now,
-                    "round_base": ContactRow.attempts,
-                    "last_disposition": None,
-                },
-                where=ContactRow.state.in_([ContactState.DONE, ContactState.EXPIRED]),
-            ).returning(ContactRow.id)
-        )
-        if made is not None:
-            return int(made)
-        found = (
-            await session.execute(
-                select(ContactRow.id, ContactRow.state).where(
-                    ContactRow.campaign_id == campaign.id, ContactRow.number == ticket.number
-                )
-            )
-        ).one()
-        return None if found.state in (ContactState.DNC, ContactState.BLOCKED) else int(found.id)
+        data = {"ticket_id": ticket.ticket_id, "agent": ticket.agent}
+        slot = await open_contact(session, campaign, ticket.number, data, now)
+        return None if slot.state in (ContactState.DNC, ContactState.BLOCKED) else slot.id
 
     # the flow's side
 

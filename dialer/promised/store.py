@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, or_, select
 
 from dialer.campaigns import Campaign
 from dialer.states import FINAL_CONTACT, ContactState, Disposition
-from dialer.store import Store, dialect_insert
+from dialer.store import Store, open_contact
 from hotline.db.models_dialer import AttemptRow, ContactRow
 from hotline.db.models_inbound import (
     OPEN_CALLBACK_STATUSES,
@@ -28,9 +28,6 @@ from hotline.db.models_inbound import (
 )
 
 __all__ = ["CallbackFacts", "PromisedStore"]
-
-#: a final contact may be called again for a new request; DNC and blocked never
-_REUSABLE = (ContactState.DONE, ContactState.EXPIRED)
 
 
 @dataclass(frozen=True)
@@ -79,52 +76,24 @@ class PromisedStore(Store):
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            insert = dialect_insert(session)
             for request in due:
                 target = agent_campaign if request.agent else campaign
                 if target is None:
                     continue
-                statement = insert(ContactRow).values(
-                    campaign_id=target.id,
-                    number=request.number,
-                    name="",
-                    timezone=target.timezone,
-                    data={
-                        "callback_id": str(request.id),
-                        "queue": request.queue,
-                        "category": request.category,
-                        "agent": request.agent,
-                    },
-                    state=ContactState.PENDING,
-                    attempts=0,
-                    next_at=now,
-                    source_line=None,
-                )
-                contact_id = await session.scalar(
-                    statement.on_conflict_do_update(
-                        index_elements=["campaign_id", "number"],
-                        set_={
-                            "data": statement.excluded.data,
-                            "state": ContactState.PENDING,
-                            "round_base": ContactRow.attempts,
-                            "next_at": now,
-                            "last_disposition": None,
-                        },
-                        where=ContactRow.state.in_(_REUSABLE),
-                    ).returning(ContactRow.id)
-                )
-                if contact_id is None:  # on the DNC list, or (briefly) still being dialled
-                    state = await session.scalar(
-                        select(ContactRow.state).where(
-                            ContactRow.campaign_id == target.id,
-                            ContactRow.number == request.number,
-                        )
-                    )
-                    if state in (ContactState.DNC, ContactState.BLOCKED):
+                data = {
+                    "callback_id": str(request.id),
+                    "queue": request.queue,
+                    "category": request.category,
+                    "agent": request.agent,
+                }
+                slot = await open_contact(session, target, request.number, data, now)
+                if not slot.fresh:  # on the DNC list, or (briefly) still being dialled
+                    if slot.state in (ContactState.DNC, ContactState.BLOCKED):
                         request.status = CallbackStatus.DONE
-                        request.outcome = str(state.value) if state else ""
+                        request.outcome = slot.state.value
                         request.closed_at = now
                     continue
+                contact_id = slot.id
                 start = max(request.requested_at, request.due_at or request.requested_at)
                 request.due_by = request.due_by or start + within
                 request.status = CallbackStatus.DIALLING
