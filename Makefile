@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOTLINE := $(BIN)/hotline
-SYSTEM_TOOLS := debootstrap espeak-ng sox
-APT_PACKAGES := debootstrap espeak-ng sox
+SYSTEM_TOOLS := debootstrap espeak-ng sox chromium
+APT_PACKAGES := debootstrap espeak-ng sox chromium fonts-wqy-microhei
+# the console's Chinese text in the browser test's screenshots
+SYSTEM_FILES := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 .PHONY: run test setup system-deps settings secrets sandbox unit integration lint bench clean
 
@@ -20,6 +22,7 @@ setup: system-deps $(VENV)/.installed
 
 system-deps:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	for file in $(SYSTEM_FILES); do test -e $$file || missing="$$missing $$file"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing system packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \

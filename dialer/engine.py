@@ -72,7 +72,8 @@ class DialerEngine:
         )
         self.table = InFlightTable(settings.settle_seconds, settings.reconcile_grace_seconds)
         self.writer = ChangeWriter(repo, clock)
-        self._campaigns: dict[int, Campaign] = {}
+        self._campaigns: dict[int, Campaign] = {}  # running: the ones dialled
+        self._paused: dict[int, Campaign] = {}  # shown on the live feed, not dialled
         self._others: dict[int, int] = {}  # in flight on other nodes, per campaign
         self._dry: set[int] = set()  # campaigns whose last claim found fewer contacts than asked
         self._reconciled = False
@@ -225,25 +226,22 @@ class DialerEngine:
             for claim in claims:
                 self._dial(claim, campaign)
 
+    def live_campaigns(self) -> list[dict[str, Any]]:
+        """Running and paused campaigns, this node's calls in flight (a dashboard's snapshot)."""
+        local = self.table.by_campaign()
+        shown = [*self._campaigns.values(), *self._paused.values()]
+        return [_campaign_json(c, local.get(c.id, 0)) for c in shown]
+
     def _show_campaigns(self, local: dict[int, int]) -> None:
-        """Running campaigns and their calls in flight on the live feed, when they change."""
+        """Running and paused campaigns, calls in flight, on the live feed when they change."""
         if self._live is None:
             return
-        for campaign in self._campaigns.values():
+        for campaign in [*self._campaigns.values(), *self._paused.values()]:
             state = (campaign.status.value, local.get(campaign.id, 0))
             if self._shown.get(campaign.id) != state:
                 self._shown[campaign.id] = state
-                self._live.publish(
-                    "campaign",
-                    {
-                        "id": campaign.id,
-                        "name": campaign.name,
-                        "type": campaign.type.value,
-                        "status": state[0],
-                        "in_flight": state[1],
-                    },
-                )
-        for gone in set(self._shown) - set(self._campaigns):
+                self._live.publish("campaign", _campaign_json(campaign, state[1]))
+        for gone in set(self._shown) - set(self._campaigns) - set(self._paused):
             del self._shown[gone]
             self._live.publish("campaign", {"id": gone, "status": "stopped", "in_flight": 0})
 
@@ -252,7 +250,9 @@ class DialerEngine:
         if not force and mono - self._last_refresh < REFRESH_SECONDS:
             return
         self._last_refresh = mono
-        running = await self._repo.campaigns([CampaignStatus.RUNNING])
+        listed = await self._repo.campaigns([CampaignStatus.RUNNING, CampaignStatus.PAUSED])
+        running = [c for c in listed if c.status is CampaignStatus.RUNNING]
+        self._paused = {c.id: c for c in listed if c.status is CampaignStatus.PAUSED}
         counts = await self._repo.active_counts()
         local = self.table.by_campaign()
         for gone in set(self._campaigns) - {c.id for c in running}:
@@ -291,3 +291,13 @@ class DialerEngine:
             self.writer.put(self.table.close(claim.code, Disposition.FAILED, now, why))
         else:  # UNKNOWN: maybe dialling; the next login's reconciliation (or a sweep) decides
             self.originated += 1
+
+
+def _campaign_json(campaign: Campaign, in_flight: int) -> dict[str, Any]:
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "type": campaign.type.value,
+        "status": campaign.status.value,
+        "in_flight": in_flight,
+    }

@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
+from datetime import datetime
 from typing import Any
 
 __all__ = ["MAX_BEHIND", "LiveEvent", "LiveHub", "call_payload"]
@@ -86,8 +87,9 @@ class LiveHub:
             self._subscribers.discard(subscriber)
 
 
-def call_payload(record: Any, final: bool) -> dict[str, Any]:
-    """What a dashboard shows of a call (a ``CallRecord`` snapshot)."""
+def call_payload(record: Any, final: bool, held_since: datetime | None = None) -> dict[str, Any]:
+    """What a dashboard shows of a call (a ``CallRecord`` snapshot): ``held_since`` is the
+    start of the hold the caller is in now."""
     return {
         "linkedid": record.linkedid,
         "direction": record.direction.value,
@@ -99,6 +101,8 @@ def call_payload(record: Any, final: bool) -> dict[str, Any]:
         "agent": record.agent,
         "wait_seconds": record.wait_seconds,
         "hold_count": record.hold_count,
+        "held_since": None if held_since is None else held_since.isoformat(),
+        "flow": record.flow,
         "disposition": str(record.disposition),
         "final": final,
     }

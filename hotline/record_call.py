@@ -165,6 +165,7 @@ class CallState:
         if name in ("Hold", "Unhold"):
             if agent_leg:
                 self.hold.phone(self.record, self.note, name, channel, at)
+                self.urgent = True  # dashboards show who is on hold now
         elif name == "BridgeEnter":
             party = self.party()
             if self.hold.rejoining and party is not None and channel == party.name:

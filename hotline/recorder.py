@@ -104,11 +104,13 @@ class CallRecorder:
         for update in updates:
             self._queue.put_nowait(update)
             if self._live is not None and self._live.clients:
-                self._live.publish("call", call_payload(update.record, update.final))
+                self._live.publish(
+                    "call", call_payload(update.record, update.final, update.held_since)
+                )
 
     def live_calls(self) -> list[dict[str, object]]:
         """The calls in progress, as the live feed describes them (its first snapshot)."""
-        return [call_payload(record, False) for record in self._builder.live_records()]
+        return [call_payload(record, False, held) for record, held in self._builder.live_records()]
 
     async def on_connected(self, live_channels: Sequence[Mapping[str, str]]) -> None:
         """After every AMI (re)login: finish calls that ended unseen, adopt unknown ones."""

@@ -73,6 +73,7 @@ class RecordUpdate:
     record: CallRecord
     entries: tuple[TimelineEntry, ...]
     final: bool
+    held_since: datetime | None = None  # the caller is on hold now (for dashboards)
 
 
 class CallRecordBuilder:
@@ -92,9 +93,10 @@ class CallRecordBuilder:
         """Linkedids of the calls being tracked."""
         return set(self._calls)
 
-    def live_records(self) -> list[CallRecord]:
-        """The working copies of the calls being tracked (read them, never change them)."""
-        return [call.record for call in self._calls.values()]
+    def live_records(self) -> list[tuple[CallRecord, datetime | None]]:
+        """The working copies of the calls being tracked (read them, never change them),
+        each with the start of the hold it is in, if any."""
+        return [(call.record, _held_since(call)) for call in self._calls.values()]
 
     def feed(self, event: Mapping[str, str]) -> list[RecordUpdate]:
         """Interpret one AMI event; return the writes it makes due (often none)."""
@@ -298,7 +300,7 @@ class CallRecordBuilder:
         call.announced, call.answer_announced, call.urgent = True, answered, False
         entries = tuple(call.pending)
         call.pending.clear()
-        return [RecordUpdate(replace(record), entries, final)]
+        return [RecordUpdate(replace(record), entries, final, _held_since(call))]
 
     # reconciliation
 
@@ -344,3 +346,7 @@ class CallRecordBuilder:
         call.apply_row_vars(chans, now)  # what was set while AMI was away
         call.refresh()
         return self._updates(call)
+
+
+def _held_since(call: CallState) -> datetime | None:
+    return None if call.hold.open is None else call.hold.open.started_at

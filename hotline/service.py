@@ -14,7 +14,7 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -45,7 +45,8 @@ from ivr.hold.feature import HoldFeature
 
 __all__ = ["HotlineService", "run_service"]
 
-MEMBER_EVENTS = ("QueueMemberStatus", "QueueMemberPause", "QueueMemberAdded", "QueueMemberRemoved")
+
+_F = TypeVar("_F")
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,6 @@ class HotlineService:
         self.ami = AmiClient.from_settings(settings.asterisk)
         self.ami.subscribe(self.metrics.queues.on_event, QueueWaits.EVENTS)
         self.ami.on_connected(self._metrics_reset)
-        self.ami.subscribe(self._member_changed, MEMBER_EVENTS)
         self.ami.subscribe(self.recorder.on_event, RECORD_EVENTS)
         self.ami.on_connected(self.recorder.on_connected)
         context = FeatureContext(settings, self.ami, self.sessions, self.records, self.live)
@@ -124,26 +124,18 @@ class HotlineService:
                 {"queue": q, "waiting": n, "longest_wait": round(w, 1)}
                 for q, (n, w) in sorted(queues.items())
             ],
+            "agents": self._feature(AgentsFeature).live_agents(),
+            "campaigns": self._feature(DialerFeature).engine.live_campaigns(),
         }
+
+    def _feature(self, kind: type[_F]) -> _F:
+        return next(f for f in self.features if isinstance(f, kind))
 
     def _queue_changed(self, queue: str, waiting: int, longest: float) -> None:
         self.live.publish("queue", {"queue": queue, "waiting": waiting, "longest_wait": longest})
 
-    def _member_changed(self, event: AmiEvent) -> None:
-        self.live.publish(
-            "agent",
-            {
-                "event": event.name,
-                "interface": event.get("Interface", "")[:64],
-                "queue": event.get("Queue", "")[:32],
-                "status": event.get("Status", ""),
-                "paused": event.get("Paused", "") == "1",
-                "in_call": event.get("InCall", "") == "1",
-            },
-        )
-
     def _add_console(self, app: web.Application) -> None:
-        dialer = next(f for f in self.features if isinstance(f, DialerFeature))
+        dialer = self._feature(DialerFeature)
         tokens = TokenStore(self.sessions)
         admin = self.settings.web.token.get_secret_value()
 
@@ -159,7 +151,8 @@ class HotlineService:
                 total = progress["contacts"]["total"]
                 done = total - progress["pending"] - progress["dialing"]
                 rows.append(
-                    {"name": info["name"], "type": info["type"], "status": info["status"]}
+                    {"id": info["id"], "name": info["name"], "type": info["type"]}
+                    | {"status": info["status"]}
                     | {"done": done, "total": total}
                 )
             return rows

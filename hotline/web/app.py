@@ -202,13 +202,16 @@ async def _live(request: web.Request) -> web.StreamResponse:
     )
     await response.prepare(request)
     snapshot = json.dumps(feed.snapshot(), ensure_ascii=False)
-    await response.write(f"event: snapshot\ndata: {snapshot}\n\n".encode())
-    async for event in feed.stream():
-        if event is None:
-            await response.write(b": keep-alive\n\n")
-            continue
-        number, kind, data = event
-        await response.write(f"id: {number}\nevent: {kind}\ndata: {data}\n\n".encode())
+    try:
+        await response.write(f"event: snapshot\ndata: {snapshot}\n\n".encode())
+        async for event in feed.stream():
+            if event is None:
+                await response.write(b": keep-alive\n\n")
+                continue
+            number, kind, data = event
+            await response.write(f"id: {number}\nevent: {kind}\ndata: {data}\n\n".encode())
+    except ConnectionResetError:  # the dashboard went away (a page change, a closed tab)
+        log.debug("live: a dashboard disconnected")
     return response
 
 

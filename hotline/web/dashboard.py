@@ -24,6 +24,7 @@ import jinja2
 from aiohttp import web
 
 from hotline.call_reports import CallReports
+from hotline.errors import DatabaseError
 from hotline.web.app import CALLER, SESSION_COOKIE
 from hotline.web.charts import bars
 from hotline.web.i18n import LANGUAGES, texts
@@ -97,8 +98,42 @@ async def _home(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/ui/live")
 
 
+async def _today(reports: CallReports) -> dict[str, Any] | None:
+    """The day's figures so far (local midnight to now), or None if the database is down."""
+    now = datetime.now().astimezone()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        levels = await reports.service_level(midnight, now)
+        ended = (await reports.abandonment(midnight, now))[0]
+        scores = await reports.scores(midnight, now)
+    except DatabaseError:
+        return None
+    everything = next((r for r in levels if r["queue"] == "(all)"), None)
+    scored = sum(row["scored"] for row in scores)
+    total = sum(row["average"] * row["scored"] for row in scores)
+    abandoned = sum(ended[k] for k in ("abandoned", "abandoned_ivr", "abandoned_queue"))
+    return {
+        "offered": everything["offered"] if everything else 0,
+        "answered": everything["answered"] if everything else 0,
+        "level": f"{everything['service_level']:.0%}" if everything else "—",
+        "abandoned": abandoned,
+        "score": f"{total / scored:.1f}" if scored else "—",
+    }
+
+
 async def _live(request: web.Request) -> web.Response:
-    return _page(request, "live.html", words=texts(_language(request)))
+    console = request.app[CONSOLE]
+    try:
+        progress = {c["name"]: c for c in await console.campaigns()}
+    except DatabaseError:
+        progress = {}
+    return _page(
+        request,
+        "live.html",
+        words=texts(_language(request)),
+        today=await _today(console.reports),
+        progress=progress,
+    )
 
 
 def _local_input(value: datetime) -> str:

@@ -19,7 +19,7 @@ from hotline.ami import AmiEvent
 from hotline.errors import AmiError
 from hotline.feature import FeatureContext
 from hotline.record_fields import Clock, utc_now
-from ivr.agents.api import install_routes
+from ivr.agents.api import agent_json, install_routes
 from ivr.agents.control import AgentControl
 from ivr.agents.tracker import AgentStatus, AgentTracker
 from ivr.agi import Flow
@@ -65,6 +65,7 @@ class AgentsFeature:
         self.control = AgentControl(context.ami, queues)
         self._directory = directory
         self._undo: list[Callable[[], None]] = []
+        self._shown: dict[str, dict[str, Any]] = {}  # what dashboards were last told
         self.snapshots = 0
 
     def directory(self) -> CustomerDirectory | None:
@@ -102,8 +103,28 @@ class AgentsFeature:
             "on_call": sum(state is AgentStatus.ON_CALL for state in states),
         }
 
+    def live_agents(self) -> list[dict[str, Any]]:
+        """Every agent's state, for a dashboard's first snapshot (changes are sent from it)."""
+        now = self.tracker.now()
+        shown = [agent_json(state, now) for state in self.tracker.agents()]
+        self._shown = {agent["id"]: agent for agent in shown}
+        return shown
+
     def _on_event(self, event: AmiEvent) -> None:
         self.tracker.feed(event)
+        self._show_changes()
+
+    def _show_changes(self) -> None:
+        """Agents whose state changed go on the live feed (a few dozen compared per event)."""
+        live = self._context.live
+        if live is None or not live.clients:
+            return  # a dashboard that connects starts from the snapshot
+        now = self.tracker.now()
+        for state in self.tracker.agents():
+            shown = agent_json(state, now)
+            if self._shown.get(state.id) != shown:
+                self._shown[state.id] = shown
+                live.publish("agent", shown)
 
     async def _resync(self, _channels: list[AmiEvent]) -> None:
         """Queue memberships from ``QueueStatus``; a failure waits for the next login."""
@@ -114,3 +135,4 @@ class AgentsFeature:
             return
         self.tracker.snapshot(response.events)
         self.snapshots += 1
+        self._show_changes()

@@ -8,6 +8,7 @@ push the QueueMember* events, QueueStatus lists the members.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from hotline.config_queues import AgentSettings, QueueSettings, QueuesSettings
 from hotline.db import CallRecordRepository, create_engine, session_factory
 from hotline.errors import AmiNotConnected
 from hotline.feature import FeatureContext
+from hotline.live import LiveHub
 from hotline.web.app import WebDeps, create_app
 from ivr.agents import (
     AgentControl,
@@ -35,6 +37,7 @@ from ivr.agents import (
 )
 from ivr.lookup import Bill, Customer
 from tests.unit.test_ami import FakeAmi, Headers, _frame, make_client, until
+from tests.unit.test_live import take
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 EPOCH = T0.timestamp()
@@ -645,3 +648,26 @@ def test_cli_agent_error_from_the_api_exits_1(
     monkeypatch.setenv("HOTLINE_CONFIG", str(tmp_path / "empty.yaml"))
     result = CliRunner().invoke(main, ["agent", "login", "4711"])
     assert result.exit_code == 1 and "404: agent 4711" in result.output
+
+
+async def test_dashboards_get_an_agent_when_its_state_changes_and_only_then() -> None:
+    hub = LiveHub(clock=lambda: 1.0)
+    context = FeatureContext(Settings(queues=QUEUES), None, None, None, hub)  # type: ignore[arg-type]
+    found = AgentsFeature(context, Directory(), clock=Clock())
+    assert [(a["id"], a["status"]) for a in found.live_agents()] == [
+        ("1001", "logged_out"),
+        ("1002", "logged_out"),
+    ]
+    stream = hub.stream()
+    waiting = asyncio.ensure_future(take(stream, 2))
+    await asyncio.sleep(0)
+    found._on_event(member("QueueMemberAdded", "repair"))  # type: ignore[arg-type]
+    found._on_event(member("QueueMemberStatus", "repair"))  # type: ignore[arg-type]  # the same
+    found._on_event(member("QueueMemberPause", "repair", Paused="1", PausedReason="lunch"))  # type: ignore[arg-type]
+    shown = [json.loads(event[2]) for event in await waiting if event]
+    assert [(a["id"], a["status"], a["queues"]) for a in shown] == [
+        ("1001", "available", [{"queue": "repair", "paused": False, "reason": ""}]),
+        ("1001", "paused", [{"queue": "repair", "paused": True, "reason": "lunch"}]),
+    ]
+    assert hub.published == 2
+    await stream.aclose()

@@ -12,7 +12,7 @@ from typing import Any
 
 from hotline.callrecord import CallRecord, TimelineEntry
 from hotline.records import CallRecordBuilder, RecordUpdate
-from tests.unit.test_records import ami, at, entries, final, run
+from tests.unit.test_records import ami, at, builder, entries, final, run
 from tests.unit.test_records_inbound import (
     AGENT,
     AGENT_ANSWERS,
@@ -167,3 +167,24 @@ def test_a_hold_open_at_a_restart_is_finished_from_the_stored_timeline() -> None
     assert (segment.detail["number"], segment.detail["outcome"]) == (1, "requeued")
     assert segment.detail["started_at"] == at(33.0).isoformat()
     assert timedelta(seconds=segment.detail["seconds"]) > timedelta(0)
+
+
+def test_dashboards_learn_when_a_hold_starts_and_ends() -> None:
+    """The update at each hold change carries ``held_since`` (the live feed shows it)."""
+    b = builder()
+    run(ami(START + MENU + AGENT_ANSWERS + IN_CALL), b)
+    [held] = run(ami(HELD), b)
+    assert held.held_since == at(33.0) and held.record.hold_count == 1
+    assert [(r.linkedid, since) for r, since in b.live_records()] == [("300.1", at(33.0))]
+    [back] = run(ami(rejoin(53.0)), b)
+    assert back.held_since is None
+    assert [since for _, since in b.live_records()] == [None]
+
+
+def test_a_phone_hold_and_unhold_each_update_the_dashboards() -> None:
+    b = builder()
+    run(ami(START + MENU + AGENT_ANSWERS + IN_CALL), b)
+    [held] = run(ami(f"Hold    {AGENT}  300.2  300.1  30.0\n"), b)
+    [back] = run(ami(f"Unhold  {AGENT}  300.2  300.1  41.0\n"), b)
+    assert (held.held_since, back.held_since) == (at(30.0), None)
+    assert back.record.hold_seconds == 11.0
