@@ -32,8 +32,10 @@ from hotline.recorder import CallRecorder
 from hotline.records import CallRecordBuilder
 from hotline.render import AMI_EVENTS
 from hotline.spool import RecordSpool
+from hotline.web.admin_pages import AdminPages
+from hotline.web.admin_pages import install_routes as install_admin_pages
 from hotline.web.app import WebDeps, create_app
-from hotline.web.dashboard import Console
+from hotline.web.dashboard import Console, page
 from hotline.web.dashboard import install_routes as install_console
 from hotline.web.report_api import add_report
 from hotline.web.roles import Role
@@ -166,6 +168,7 @@ class HotlineService:
 
         reports = CallReports(self.sessions, self.settings.inbound.service_level_seconds)
         install_console(app, Console(check, reports, campaigns, act))
+        install_admin_pages(app, AdminPages(self.settings, campaigns, page))
 
     def _add_reports(self, app: web.Application) -> None:
         reports = CallReports(self.sessions, self.settings.inbound.service_level_seconds)

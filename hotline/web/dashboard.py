@@ -32,7 +32,7 @@ from hotline.web.report_api import report_span
 from hotline.web.roles import Role
 from hotline.web.tokens import Caller
 
-__all__ = ["LANG_COOKIE", "Console", "install_routes"]
+__all__ = ["LANG_COOKIE", "Console", "install_routes", "page"]
 
 LANG_COOKIE = "hotline_lang"
 _HERE = Path(__file__).parent
@@ -61,7 +61,7 @@ def _language(request: web.Request) -> str:
     return asked if asked in LANGUAGES else "zh"
 
 
-def _page(request: web.Request, template: str, **values: Any) -> web.Response:
+def page(request: web.Request, template: str, **values: Any) -> web.Response:
     lang = _language(request)
     caller = request.get(CALLER)
     html = _ENV.get_template(template).render(lang=lang, t=texts(lang), caller=caller, **values)
@@ -72,7 +72,7 @@ def _page(request: web.Request, template: str, **values: Any) -> web.Response:
 
 
 async def _login_form(request: web.Request) -> web.Response:
-    return _page(request, "login.html", error=False)
+    return page(request, "login.html", error=False)
 
 
 async def _login(request: web.Request) -> web.Response:
@@ -80,7 +80,7 @@ async def _login(request: web.Request) -> web.Response:
     token = str(form.get("token", "")).strip()
     caller = await request.app[CONSOLE].check(token) if 0 < len(token) <= 128 else None
     if caller is None or caller.role is Role.AGENT:
-        return _page(request, "login.html", error=True)
+        return page(request, "login.html", error=True)
     response = web.HTTPSeeOther("/ui/live")
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/", max_age=12 * 3600
@@ -127,7 +127,7 @@ async def _live(request: web.Request) -> web.Response:
         progress = {c["name"]: c for c in await console.campaigns()}
     except DatabaseError:
         progress = {}
-    return _page(
+    return page(
         request,
         "live.html",
         words=texts(_language(request)),
@@ -160,7 +160,7 @@ async def _reports(request: web.Request) -> web.Response:
         title=t["service_level"],
     )
     speed = everything["answer_speed"] if everything else {}
-    return _page(
+    return page(
         request,
         "reports.html",
         since=_local_input(since),
@@ -175,7 +175,7 @@ async def _reports(request: web.Request) -> web.Response:
 
 async def _campaigns(request: web.Request, error: str = "") -> web.Response:
     found = await request.app[CONSOLE].campaigns()
-    return _page(request, "campaigns.html", campaigns=found, error=error)
+    return page(request, "campaigns.html", campaigns=found, error=error)
 
 
 async def _act(request: web.Request) -> web.Response:

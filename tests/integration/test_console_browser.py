@@ -182,3 +182,71 @@ def answered_and_scored() -> CallRecord:
 
 async def bar_height(chart: Any, index: int) -> float:
     return float(await chart.locator("rect.bar").nth(index).get_attribute("height") or "nan")
+
+
+async def test_an_admin_keeps_the_lists_uploads_contacts_and_logs_an_agent_out(
+    make_service: ServiceFactory, inbound_settings: Settings, browser: Any, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    service, _, _ = await make_service()
+    status, body = await api(service, "POST", "/api/v1/campaigns", {"name": "browser-upload"})
+    assert status == 201, body
+    await login(service, "1002", "emergency")
+    web = inbound_settings.web
+    base = f"http://{web.host}:{web.port}"
+    page = await browser.new_page(locale="zh-CN")
+    page.set_default_timeout(WAIT_MS)
+
+    async with screenshot_on_failure(page, "console-admin"):
+        await page.goto(f"{base}/ui/login")
+        await page.fill("input[name=token]", web.token.get_secret_value())
+        await page.click("#login")
+        await page.click("header a[href='/ui/admin']")
+
+        # agents: the logged-in agent, logged out with one click (through the API)
+        agent = page.locator("#agent-list tbody tr[data-key='1002']")
+        await expect(agent).to_contain_text("available")
+        await agent.locator("button[value=logout]").click()
+        await expect(agent).to_contain_text("logged_out")
+        assert service_state(service, "1002") == []
+
+        # the blocklist: a bad number is refused naming the field, a good one listed
+        await page.click("nav.sub a[href='/ui/admin/lists']")
+        blocklist = page.locator("#blocklist")
+        await blocklist.locator("input[name=number]").fill("12ab")
+        await blocklist.locator("button[type=submit]").click()
+        await expect(blocklist.locator("output")).to_contain_text("number")
+        await expect(blocklist.locator("output")).to_contain_text("400")
+        await blocklist.locator("input[name=number]").fill("13700000009")
+        await blocklist.locator("input[name=reason]").fill("骚扰")
+        await blocklist.locator("button[type=submit]").click()
+        row = blocklist.locator("tbody tr[data-key='+8613700000009']")  # stored in E.164
+        await expect(row).to_contain_text("骚扰")
+        status, listed = await api(service, "GET", "/api/v1/blocklist")
+        assert [e["number"] for e in listed["blocklist"]] == ["+8613700000009"]
+        await row.locator("button[value=delete]").click()
+        await expect(row).to_have_count(0)
+        assert (await api(service, "GET", "/api/v1/blocklist"))[1]["blocklist"] == []
+
+        # an upload: the good rows in, the bad one listed with its line
+        await page.click("nav.sub a[href='/ui/admin/uploads']")
+        upload = page.locator("#upload")
+        await upload.locator("select[name=campaign]").select_option("browser-upload")
+        csv = tmp_path / "contacts.csv"
+        await asyncio.to_thread(
+            csv.write_text, "number\n13800138000\n13800138001\nnot-a-number\n", "utf-8"
+        )
+        await upload.locator("input[type=file]").set_input_files(str(csv))
+        await upload.locator("button[type=submit]").click()
+        await expect(upload.locator("output")).to_contain_text("added: 2")
+        await expect(upload.locator("output table.rejected")).to_contain_text("行 4")
+        status, campaign = await api(service, "GET", "/api/v1/campaigns/browser-upload")
+        assert campaign["progress"]["contacts"]["total"] == 2
+
+
+def service_state(service: Any, agent: str) -> list[str]:
+    from tests.integration.inbound_support import agents_feature
+
+    state = agents_feature(service).tracker.get(agent)
+    return [] if state is None else sorted(state.memberships)
