@@ -1,4 +1,4 @@
-"""The supervisors' console: server-rendered pages (Jinja2) under ``/ui``.
+"""The supervisors' console: server-rendered pages (Jinja2 via aiohttp-jinja2) under ``/ui``.
 
 * ``/ui/login``: a token (supervisor or admin) becomes an HttpOnly, SameSite=Strict
   session cookie; nothing else under ``/ui`` is shown without one (redirect to login).
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
@@ -36,11 +37,6 @@ __all__ = ["LANG_COOKIE", "Console", "install_routes", "page"]
 
 LANG_COOKIE = "hotline_lang"
 _HERE = Path(__file__).parent
-_ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(_HERE / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 
 
 @dataclass(frozen=True)
@@ -64,8 +60,8 @@ def _language(request: web.Request) -> str:
 def page(request: web.Request, template: str, **values: Any) -> web.Response:
     lang = _language(request)
     caller = request.get(CALLER)
-    html = _ENV.get_template(template).render(lang=lang, t=texts(lang), caller=caller, **values)
-    response = web.Response(text=html, content_type="text/html", charset="utf-8")
+    context = {"lang": lang, "t": texts(lang), "caller": caller, **values}
+    response = aiohttp_jinja2.render_template(template, request, context)
     if "lang" in request.query and lang == request.query["lang"]:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Strict")
     return response
@@ -189,6 +185,12 @@ async def _act(request: web.Request) -> web.Response:
 
 
 def install_routes(app: web.Application, console: Console) -> None:
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(_HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
     app[CONSOLE] = console
     app.router.add_get("/ui", _home)
     app.router.add_get("/ui/login", _login_form)
