@@ -88,6 +88,9 @@ async def _dnc_add(request: web.Request) -> web.Response:
     body = await json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("number"), str):
         raise OperationError(400, "number", "number: a string of digits is required")
+    unknown = sorted(set(body) - {"number", "reason"})
+    if unknown:
+        raise OperationError(400, unknown[0], f"{unknown[0]}: unknown field (number, reason)")
     reason = body.get("reason", "")
     if not isinstance(reason, str) or len(reason) > 255:
         raise OperationError(400, "reason", "reason: text of at most 255 characters")

@@ -112,6 +112,9 @@ async def _add_blocklist(request: web.Request) -> web.Response:
         return _error(400, "body: not valid JSON")
     if not isinstance(body, dict):
         return _error(400, "body: a JSON object with number and reason")
+    unknown = sorted(set(body) - {"number", "reason"})
+    if unknown:
+        return _error(400, f"{unknown[0]}: unknown field (number, reason)")
     number, reason = body.get("number"), body.get("reason", "")
     if not isinstance(number, str) or not valid_number(number):
         return _error(400, NUMBER_RULE)

@@ -12,6 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
+from hotline.web.openapi_schemas import REQUESTS, RESPONSES, components
+
 __all__ = ["ROUTES", "document", "install_routes"]
 
 A, S, G = "admin", "admin, supervisor", "admin, supervisor, agent"
@@ -86,11 +88,19 @@ def _operation(method: str, path: str, roles: str, summary: str, bodies: tuple[s
     operation: dict[str, Any] = {
         "summary": summary,
         "operationId": f"{method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower()).strip('_')}",
-        "responses": {"200": {"description": "OK", "content": {JSON: {"schema": {}}}}},
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {JSON: {"schema": RESPONSES.get((method, path), {})}},
+            }
+        },
     }
+    error = {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}
     if roles:
         operation["description"] = f"Roles: {roles}."
-        operation["responses"] |= {code: {"description": text} for code, text in _ERRORS.items()}
+        operation["responses"] |= {
+            code: {"description": text, "content": error} for code, text in _ERRORS.items()
+        }
     else:
         operation["security"] = []
     names = re.findall(r"{(\w+)}", path)
@@ -99,7 +109,10 @@ def _operation(method: str, path: str, roles: str, summary: str, bodies: tuple[s
             {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
         ]
     if bodies:
-        operation["requestBody"] = {"content": {kind: {"schema": {}} for kind in bodies}}
+        schemas = {JSON: REQUESTS.get((method, path), {})}
+        operation["requestBody"] = {
+            "content": {kind: {"schema": schemas.get(kind, {"type": "string"})} for kind in bodies}
+        }
     return operation
 
 
@@ -112,7 +125,10 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "hotline API", "version": "1"},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": components(),
+        },
         "security": [{"bearer": []}],
         "paths": paths,
     }

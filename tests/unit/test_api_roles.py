@@ -109,7 +109,7 @@ async def test_every_route_answers_every_role_as_documented(
             admitted = role in roles.split(", ")
             if not admitted and (status != 403 or role not in text):
                 problems.append(f"{method} {path} as {role}: {status} {text[:80]}")
-            if admitted and status in (401, 403) or status >= 500 and status != 503:
+            if (admitted and status in (401, 403)) or (status >= 500 and status != 503):
                 problems.append(f"{method} {path} as {role}: {status} {text[:80]}")
             expected = UNKNOWN.get((method, path))
             if role == "admin" and expected is not None and status != expected:
