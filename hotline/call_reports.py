@@ -6,7 +6,8 @@
   of answered calls in buckets of seconds).
 * ``abandonment``: inbound calls by how they ended: abandoned before the answer, in the
   IVR, in a queue, no input, answered.
-* ``scores``: per agent, scored calls, the average and the count of each score 1-10.
+* ``scores``: per agent, scored calls, the average and the count of each score 1-10;
+  ``scores_by_category`` the same per menu category.
 """
 
 from __future__ import annotations
@@ -105,17 +106,25 @@ class CallReports:
         return [row]
 
     async def scores(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
-        found = await self._inbound(since, until, CallRecordRow.agent, CallRecordRow.score)
-        by_agent: dict[str, list[int]] = {}
-        for agent, score in found:
-            if agent and score is not None:
-                by_agent.setdefault(agent, []).append(int(score))
+        return await self._scores_by("agent", since, until)
+
+    async def scores_by_category(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """The same per menu category (what the caller called about; "" when none)."""
+        return await self._scores_by("category", since, until)
+
+    async def _scores_by(self, key: str, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        column = getattr(CallRecordRow, key)
+        found = await self._inbound(since, until, column, CallRecordRow.agent, CallRecordRow.score)
+        groups: dict[str, list[int]] = {}
+        for group, agent, score in found:
+            if agent and score is not None:  # a score is of an agent's call
+                groups.setdefault(group or "", []).append(int(score))
         return [
             {
-                "agent": agent,
+                key: group,
                 "scored": len(scores),
                 "average": round(sum(scores) / len(scores), 2),
                 "distribution": {str(n): scores.count(n) for n in range(1, 11)},
             }
-            for agent, scores in sorted(by_agent.items())
+            for group, scores in sorted(groups.items())
         ]

@@ -175,6 +175,7 @@ class HotlineService:
         add_report(app, "service-level", reports.service_level)
         add_report(app, "abandonment", reports.abandonment)
         add_report(app, "scores", reports.scores)
+        add_report(app, "scores-by-category", reports.scores_by_category)
 
     async def _metrics_reset(self, _rows: Sequence[AmiEvent]) -> None:
         self.metrics.queues.forget()  # waits seen before an AMI gap are unknown now

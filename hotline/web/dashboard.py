@@ -50,6 +50,16 @@ class Console:
 
 
 CONSOLE = web.AppKey("console", Console)
+REPORT_NAMES = (
+    "service-level",
+    "abandonment",
+    "scores",
+    "scores-by-category",
+    "holds",
+    "survey",
+    "apologies",
+    "callbacks",
+)
 
 
 def _language(request: web.Request) -> str:
@@ -144,6 +154,7 @@ async def _reports(request: web.Request) -> web.Response:
     reports = request.app[CONSOLE].reports
     levels = await reports.service_level(since, until)
     scores = await reports.scores(since, until)
+    categories = await reports.scores_by_category(since, until)
     t = texts(_language(request))
     everything = next((r for r in levels if r["queue"] == "(all)"), None)
     distribution = {str(n): 0 for n in range(1, 11)}
@@ -166,6 +177,9 @@ async def _reports(request: web.Request) -> web.Response:
         level_chart=level_chart,
         speed_chart=bars(list(speed.items()), title=t["answer_speed"]),
         score_chart=bars(list(distribution.items()), title=t["scores"]),
+        scores=scores,
+        categories=categories,
+        report_names=REPORT_NAMES,
     )
 
 

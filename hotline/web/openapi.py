@@ -67,6 +67,13 @@ ROUTES: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("GET", "/api/v1/reports/service-level", S, _REPORT + "service level per queue", ()),
     ("GET", "/api/v1/reports/abandonment", S, _REPORT + "inbound calls by how they ended", ()),
     ("GET", "/api/v1/reports/scores", S, _REPORT + "post-call scores per agent", ()),
+    (
+        "GET",
+        "/api/v1/reports/scores-by-category",
+        S,
+        _REPORT + "post-call scores per menu category",
+        (),
+    ),
     ("GET", "/api/v1/reports/holds", S, _REPORT + "holds per agent", ()),
     ("GET", "/api/v1/reports/survey", S, _REPORT + "survey scores per technician", ()),
     ("GET", "/api/v1/reports/apologies", S, _REPORT + "apology tickets per agent", ()),

@@ -37,10 +37,12 @@ async def stored(engine: AsyncEngine) -> CallReports:
     repo = CallRecordRepository(sessions)
     answered = Disposition.ANSWERED
     for record in (
-        call(1, answered, queue="repair", agent="1001", wait_seconds=5.0, score=9),
+        call(1, answered, queue="repair", agent="1001", wait_seconds=5.0, score=9, category="leak"),
         call(2, answered, queue="repair", agent="1001", wait_seconds=45.0, score=7),
         call(3, Disposition.ABANDONED_QUEUE, queue="repair", wait_seconds=70.0),
-        call(4, answered, queue="billing", agent="1002", wait_seconds=12.0, score=10),
+        call(
+            4, answered, queue="billing", agent="1002", wait_seconds=12.0, score=10, category="bill"
+        ),
         call(5, Disposition.ABANDONED_IVR),
         call(6, Disposition.CALLBACK_REQUESTED, queue="billing", wait_seconds=90.0),
     ):
@@ -82,6 +84,12 @@ async def test_abandonment_and_scores(engine: AsyncEngine) -> None:
     scores = {r["agent"]: r for r in await reports.scores(*SPAN)}
     assert (scores["1001"]["scored"], scores["1001"]["average"]) == (2, 8.0)
     assert scores["1001"]["distribution"]["9"] == 1 and scores["1002"]["average"] == 10.0
+    by_category = await reports.scores_by_category(*SPAN)
+    assert [(r["category"], r["scored"], r["average"]) for r in by_category] == [
+        ("", 1, 7.0),  # the caller chose no category
+        ("bill", 1, 10.0),
+        ("leak", 1, 9.0),
+    ]
 
 
 def test_report_span_defaults_to_today_and_names_bad_fields() -> None:

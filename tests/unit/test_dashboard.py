@@ -3,6 +3,7 @@ one, the live page and its script, reports with SVG charts, pausing a campaign."
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,16 @@ def test_charts_escape_their_labels() -> None:
     svg = bars([("<script>", 3.0), ("b", 0.0)], title='"t"')
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert svg.startswith("<svg") and svg.count("<rect") == 2
+
+
+async def test_every_csv_link_of_the_reports_page_answers_csv(
+    console: tuple[TestClient[Any, Any], HotlineService],
+) -> None:
+    client, _ = console
+    await client.post("/ui/login", data={"token": ADMIN})
+    text = await (await client.get("/ui/reports")).text()
+    links = re.findall(r'href="(/api/v1/reports/[^"]+)"', text)
+    assert len(links) == 8 and "scores-by-category" in text and "业务类别满意度" in text
+    for link in links:
+        response = await client.get(link.replace("&amp;", "&"))
+        assert (response.status, response.content_type) == (200, "text/csv"), link
