@@ -16,6 +16,7 @@ from aiohttp import web
 
 from dialer.contacts import Format
 from dialer.operations import OperationError, Operations
+from dialer.repository import ConfigDncEntry
 from hotline.errors import DatabaseError
 
 __all__ = ["guarded", "install_routes", "json_body"]
@@ -100,7 +101,11 @@ async def _dnc_add(request: web.Request) -> web.Response:
 
 async def _dnc_remove(request: web.Request) -> web.Response:
     number = request.match_info["number"]
-    if not await request.app[OPS].repo.remove_dnc(number):
+    try:
+        removed = await request.app[OPS].repo.remove_dnc(number)
+    except ConfigDncEntry as exc:
+        raise OperationError(409, "number", f"number: {exc}") from None
+    if not removed:
         raise OperationError(404, "number", f"{number} is not on the DNC list")
     return web.json_response({"removed": number})
 

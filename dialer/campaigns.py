@@ -64,6 +64,17 @@ class CampaignSpec(BaseModel):
     _check_timezone = field_validator("timezone")(check_timezone)
     _check_windows = field_validator("windows")(check_windows)
 
+    @field_validator("name")
+    @classmethod
+    def _name_is_not_an_id_or_a_path_step(cls, value: str) -> str:
+        # API paths take a campaign's id or its name: "42" would be read as an id, and
+        # "." or ".." are resolved by browsers and proxies as steps of the path
+        if value.isdigit():
+            raise ValueError("a name, not only digits (those are campaign ids)")
+        if set(value) == {"."}:
+            raise ValueError("a name, not only dots")
+        return value
+
     @field_validator("deadline")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:

@@ -19,7 +19,7 @@ import yaml
 
 from dialer.contacts import Format
 from dialer.operations import OperationError, Operations, flow_routes
-from dialer.repository import DialerRepository
+from dialer.repository import ConfigDncEntry, DialerRepository
 from hotline.config import Settings, load_settings
 from hotline.errors import ConfigError, HotlineError
 
@@ -335,7 +335,11 @@ def dnc_add(ctx: click.Context, number: str, reason: str) -> None:
 @click.argument("number")
 @click.pass_context
 def dnc_remove(ctx: click.Context, number: str) -> None:
-    if not _with_ops(ctx, lambda ops: ops.repo.remove_dnc(number)):
+    try:
+        removed = _with_ops(ctx, lambda ops: ops.repo.remove_dnc(number))
+    except ConfigDncEntry as exc:
+        raise click.ClickException(str(exc)) from None
+    if not removed:
         click.echo(f"{number} is not on the DNC list", err=True)
         raise SystemExit(1)
     click.echo(f"{number} removed")

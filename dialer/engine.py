@@ -251,9 +251,9 @@ class DialerEngine:
             return
         self._last_refresh = mono
         listed = await self._repo.campaigns([CampaignStatus.RUNNING, CampaignStatus.PAUSED])
+        counts = await self._repo.active_counts()
         running = [c for c in listed if c.status is CampaignStatus.RUNNING]
         self._paused = {c.id: c for c in listed if c.status is CampaignStatus.PAUSED}
-        counts = await self._repo.active_counts()
         local = self.table.by_campaign()
         for gone in set(self._campaigns) - {c.id for c in running}:
             self.scheduler.forget(gone)

@@ -35,6 +35,7 @@ __all__ = [
     "Answered",
     "CampaignExists",
     "Claim",
+    "ConfigDncEntry",
     "DialerRepository",
     "Finished",
     "InFlight",
@@ -47,6 +48,10 @@ _CHUNK = 1000
 
 #: Campaign types fed continuously by the service: they stay running when empty.
 CONTINUOUS = frozenset({CampaignType.PROMISED_CALLBACK})
+
+
+class ConfigDncEntry(Exception):
+    """The number is on the DNC list by the settings, not by a change that can be undone."""
 
 
 class DialerRepository(AttemptStore):
@@ -261,7 +266,12 @@ class DialerRepository(AttemptStore):
             )
 
     async def remove_dnc(self, number: str) -> bool:
+        """Take a number off the list; False if it was not on it. ``ConfigDncEntry`` for a
+        number from the settings (``dialer.dnc``): it would come back at the next start."""
         async with self._session("remove_dnc") as session:
+            source = await session.scalar(select(DncRow.source).where(DncRow.number == number))
+            if source == "config":
+                raise ConfigDncEntry(f"{number} is in the settings (dialer.dnc); remove it there")
             result = await session.execute(delete(DncRow).where(DncRow.number == number))
             return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -186,13 +186,14 @@ def dialplan() -> None:
 @click.pass_context
 def dialplan_check(ctx: click.Context) -> None:
     """Render, load into the sandbox hotline Asterisk, report errors with file and line."""
-    from hotline.dialplan_check import check_or_raise
+    from hotline.dialplan_check import Problem, Report, check_or_raise
     from hotline.web.admin_pages import save_check
 
     settings = _settings(ctx)
     try:
         report = check_or_raise(settings)
-    except HotlineError as exc:
+    except HotlineError as exc:  # the page must not go on showing an earlier pass
+        save_check(settings.var_dir, Report((Problem("(check)", None, str(exc)),), ()))
         raise click.ClickException(str(exc)) from exc
     save_check(settings.var_dir, report)  # shown on the console's configuration page
     for note in report.notes:

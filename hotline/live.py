@@ -14,11 +14,11 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-__all__ = ["MAX_BEHIND", "LiveEvent", "LiveHub", "call_payload"]
+__all__ = ["MAX_BEHIND", "LiveEvent", "LiveHub", "Subscription", "call_payload"]
 
 log = logging.getLogger(__name__)
 
@@ -68,23 +68,48 @@ class LiveHub:
         subscriber.queue.put_nowait(None)
         log.warning("live: a dashboard fell %d events behind and was dropped", MAX_BEHIND)
 
-    async def stream(self, keepalive: float = 15.0) -> AsyncGenerator[LiveEvent | None, None]:
-        """Events as they come; None every ``keepalive`` s with nothing to send. Ends when
-        the subscriber is dropped."""
+    def stream(self, keepalive: float = 15.0) -> Subscription:
+        """Subscribe now (so a snapshot taken after this misses nothing); iterate it for
+        the events, ``close`` it when done."""
         subscriber = _Subscriber()
         self._subscribers.add(subscriber)
+        return Subscription(self, subscriber, keepalive)
+
+    def _leave(self, subscriber: _Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+
+class Subscription:
+    """One dashboard's events as they come; None every ``keepalive`` s with nothing to
+    send. Ends when the subscriber is dropped or closed."""
+
+    def __init__(self, hub: LiveHub, subscriber: _Subscriber, keepalive: float) -> None:
+        self._hub = hub
+        self._subscriber = subscriber
+        self._keepalive = keepalive
+        self._closed = False
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> LiveEvent | None:
+        if self._closed:
+            raise StopAsyncIteration
         try:
-            while True:
-                try:
-                    event = await asyncio.wait_for(subscriber.queue.get(), keepalive)
-                except TimeoutError:
-                    yield None
-                    continue
-                if event is None:
-                    return
-                yield event
-        finally:
-            self._subscribers.discard(subscriber)
+            event = await asyncio.wait_for(self._subscriber.queue.get(), self._keepalive)
+        except TimeoutError:
+            return None
+        if event is None:  # dropped
+            self.close()
+            raise StopAsyncIteration
+        return event
+
+    def close(self) -> None:
+        self._closed = True
+        self._hub._leave(self._subscriber)
+
+    async def aclose(self) -> None:
+        self.close()
 
 
 def call_payload(record: Any, final: bool, held_since: datetime | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import hmac
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -26,7 +26,7 @@ from hotline.config import Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory, upgrade
 from hotline.errors import AmiError, ConfigError
 from hotline.feature import Feature, FeatureContext
-from hotline.live import LiveEvent, LiveHub
+from hotline.live import LiveHub, Subscription
 from hotline.metrics import Metrics, QueueWaits
 from hotline.recorder import CallRecorder
 from hotline.records import CallRecordBuilder
@@ -115,7 +115,7 @@ class HotlineService:
 
     # the live feed (dashboards)
 
-    def stream(self) -> AsyncIterator[LiveEvent | None]:
+    def stream(self) -> Subscription:
         return self.live.stream()
 
     def snapshot(self) -> dict[str, Any]:

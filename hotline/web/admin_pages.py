@@ -82,9 +82,9 @@ async def _uploads(request: web.Request) -> web.Response:
     _admin_only(request)
     pages = request.app[ADMIN_PAGES]
     try:
-        campaigns = await pages.campaigns()
+        campaigns, unavailable = await pages.campaigns(), False
     except DatabaseError:
-        campaigns = []
+        campaigns, unavailable = [], True
     example = {
         "name": "survey-2026-12",
         "type": "callback_survey",
@@ -97,6 +97,7 @@ async def _uploads(request: web.Request) -> web.Response:
         "admin_uploads.html",
         section="uploads",
         campaigns=campaigns,
+        unavailable=unavailable,
         example=json.dumps(example, ensure_ascii=False, indent=2),
     )
 

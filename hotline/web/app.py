@@ -18,7 +18,7 @@ import hmac
 import json
 import logging
 import unicodedata
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -28,7 +28,7 @@ from hotline.call_search import encode_cursor, parse_call_query
 from hotline.callrecord import CallRecord, TimelineEntry
 from hotline.db.repository import CallRecordRepository
 from hotline.errors import DatabaseError
-from hotline.live import LiveEvent
+from hotline.live import Subscription
 from hotline.metrics import Metrics
 from hotline.web import openapi
 from hotline.web.roles import Role, allowed
@@ -62,7 +62,7 @@ class HealthSource(Protocol):
 class LiveFeed(Protocol):
     """The live hub and the snapshot a new dashboard starts from."""
 
-    def stream(self) -> AsyncIterator[LiveEvent | None]: ...
+    def stream(self) -> Subscription: ...
     def snapshot(self) -> dict[str, Any]: ...
 
 
@@ -201,10 +201,11 @@ async def _live(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
-    snapshot = json.dumps(feed.snapshot(), ensure_ascii=False)
+    events = feed.stream()  # subscribed before the snapshot: no change falls in between
     try:
+        snapshot = json.dumps(feed.snapshot(), ensure_ascii=False)
         await response.write(f"event: snapshot\ndata: {snapshot}\n\n".encode())
-        async for event in feed.stream():
+        async for event in events:
             if event is None:
                 await response.write(b": keep-alive\n\n")
                 continue
@@ -212,6 +213,8 @@ async def _live(request: web.Request) -> web.StreamResponse:
             await response.write(f"id: {number}\nevent: {kind}\ndata: {data}\n\n".encode())
     except ConnectionResetError:  # the dashboard went away (a page change, a closed tab)
         log.debug("live: a dashboard disconnected")
+    finally:
+        events.close()
     return response
 
 

@@ -105,41 +105,52 @@ async def _home(request: web.Request) -> web.Response:
 
 
 async def _today(reports: CallReports) -> dict[str, Any] | None:
-    """The day's figures so far (local midnight to now), or None if the database is down."""
+    """The day's inbound calls so far (local midnight to now): all of them, answered by an
+    agent, abandoned (before the answer, in the IVR or in a queue), the service level of
+    the queued ones and the average post-call score."""
     now = datetime.now().astimezone()
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    try:
-        levels = await reports.service_level(midnight, now)
-        ended = (await reports.abandonment(midnight, now))[0]
-        scores = await reports.scores(midnight, now)
-    except DatabaseError:
-        return None
+    levels = await reports.service_level(midnight, now)
+    ended = (await reports.abandonment(midnight, now))[0]
+    scores = await reports.scores(midnight, now)
     everything = next((r for r in levels if r["queue"] == "(all)"), None)
     scored = sum(row["scored"] for row in scores)
     total = sum(row["average"] * row["scored"] for row in scores)
-    abandoned = sum(ended[k] for k in ("abandoned", "abandoned_ivr", "abandoned_queue"))
     return {
-        "offered": everything["offered"] if everything else 0,
+        "calls": ended["calls"],
         "answered": everything["answered"] if everything else 0,
         "level": f"{everything['service_level']:.0%}" if everything else "—",
-        "abandoned": abandoned,
+        "abandoned": sum(ended[k] for k in ("abandoned", "abandoned_ivr", "abandoned_queue")),
         "score": f"{total / scored:.1f}" if scored else "—",
     }
 
 
-async def _live(request: web.Request) -> web.Response:
-    console = request.app[CONSOLE]
+async def _figures(console: Console) -> dict[str, Any]:
+    """What the live page shows from the database: the day so far and campaign progress;
+    both None while the database is down (the first failure skips the rest)."""
     try:
-        progress = {c["name"]: c for c in await console.campaigns()}
+        found = await console.campaigns()
+        today = await _today(console.reports)
     except DatabaseError:
-        progress = {}
-    return page(
-        request,
-        "live.html",
-        words=texts(_language(request)),
-        today=await _today(console.reports),
-        progress=progress,
-    )
+        return {"today": None, "progress": None}
+    progress = {c["name"]: {"done": c["done"], "total": c["total"]} for c in found}
+    return {"today": today, "progress": progress}
+
+
+async def _live(request: web.Request) -> web.Response:
+    figures = await _figures(request.app[CONSOLE])
+    return page(request, "live.html", words=texts(_language(request)), figures=figures)
+
+
+async def _live_figures(request: web.Request) -> web.Response:
+    """The same figures for the page's script, which asks again every 30 s."""
+    return web.json_response(await _figures(request.app[CONSOLE]))
+
+
+def _unavailable(request: web.Request) -> web.Response:
+    response = page(request, "unavailable.html")
+    response.set_status(503)
+    return response
 
 
 def _local_input(value: datetime) -> str:
@@ -152,9 +163,12 @@ async def _reports(request: web.Request) -> web.Response:
     except ValueError:
         since, until = report_span({}, datetime.now().astimezone())
     reports = request.app[CONSOLE].reports
-    levels = await reports.service_level(since, until)
-    scores = await reports.scores(since, until)
-    categories = await reports.scores_by_category(since, until)
+    try:
+        levels = await reports.service_level(since, until)
+        scores = await reports.scores(since, until)
+        categories = await reports.scores_by_category(since, until)
+    except DatabaseError:
+        return _unavailable(request)
     t = texts(_language(request))
     everything = next((r for r in levels if r["queue"] == "(all)"), None)
     distribution = {str(n): 0 for n in range(1, 11)}
@@ -184,13 +198,19 @@ async def _reports(request: web.Request) -> web.Response:
 
 
 async def _campaigns(request: web.Request, error: str = "") -> web.Response:
-    found = await request.app[CONSOLE].campaigns()
+    try:
+        found = await request.app[CONSOLE].campaigns()
+    except DatabaseError:
+        return _unavailable(request)
     return page(request, "campaigns.html", campaigns=found, error=error)
 
 
 async def _act(request: web.Request) -> web.Response:
     name, action = request.match_info["name"], request.match_info["action"]
-    refused = await request.app[CONSOLE].act(name, action)
+    try:
+        refused = await request.app[CONSOLE].act(name, action)
+    except DatabaseError:
+        return _unavailable(request)
     if refused:
         response = await _campaigns(request, refused)
         response.set_status(409)
@@ -211,6 +231,7 @@ def install_routes(app: web.Application, console: Console) -> None:
     app.router.add_post("/ui/login", _login)
     app.router.add_post("/ui/logout", _logout)
     app.router.add_get("/ui/live", _live)
+    app.router.add_get("/ui/live/figures", _live_figures)
     app.router.add_get("/ui/reports", _reports)
     app.router.add_get("/ui/campaigns", _campaigns)
     app.router.add_post(r"/ui/campaigns/{name:[\w.-]{1,64}}/{action:pause|resume}", _act)

@@ -9,6 +9,8 @@ the subscriptions. The customer directory defaults to the project's database
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -65,7 +67,9 @@ class AgentsFeature:
         self.control = AgentControl(context.ami, queues)
         self._directory = directory
         self._undo: list[Callable[[], None]] = []
-        self._shown: dict[str, dict[str, Any]] = {}  # what dashboards were last told
+        now = self.tracker.now()  # what dashboards were last told (all logged out at first)
+        self._shown = {a.id: agent_json(a, now) for a in self.tracker.agents()}
+        self._ticker: asyncio.Task[None] | None = None
         self.snapshots = 0
 
     def directory(self) -> CustomerDirectory | None:
@@ -88,11 +92,17 @@ class AgentsFeature:
         ]
         if ami.connected:  # logged in before this feature started: no hook call for that
             await self._resync([])
+        self._ticker = asyncio.create_task(self._tick(), name="agents live ticker")
 
     async def stop(self) -> None:
         for undo in self._undo:
             undo()
         self._undo = []
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
 
     def health(self) -> dict[str, Any]:
         now = self.tracker.now()
@@ -104,27 +114,33 @@ class AgentsFeature:
         }
 
     def live_agents(self) -> list[dict[str, Any]]:
-        """Every agent's state, for a dashboard's first snapshot (changes are sent from it)."""
-        now = self.tracker.now()
-        shown = [agent_json(state, now) for state in self.tracker.agents()]
-        self._shown = {agent["id"]: agent for agent in shown}
-        return shown
+        """Every agent's state, for a dashboard's first snapshot. Changes not yet sent go
+        to the dashboards already connected first, so all of them agree from here on."""
+        self._show_changes(always=True)
+        return [self._shown[state.id] for state in self.tracker.agents()]
 
     def _on_event(self, event: AmiEvent) -> None:
         self.tracker.feed(event)
         self._show_changes()
 
-    def _show_changes(self) -> None:
+    async def _tick(self) -> None:
+        """Wrap-up ends with time, not with an event: look again every second."""
+        while True:
+            await asyncio.sleep(1.0)
+            self._show_changes()
+
+    def _show_changes(self, always: bool = False) -> None:
         """Agents whose state changed go on the live feed (a few dozen compared per event)."""
         live = self._context.live
-        if live is None or not live.clients:
-            return  # a dashboard that connects starts from the snapshot
+        if not always and (live is None or not live.clients):
+            return  # nobody watches: a dashboard that connects starts from the snapshot
         now = self.tracker.now()
         for state in self.tracker.agents():
             shown = agent_json(state, now)
             if self._shown.get(state.id) != shown:
                 self._shown[state.id] = shown
-                live.publish("agent", shown)
+                if live is not None:
+                    live.publish("agent", shown)
 
     async def _resync(self, _channels: list[AmiEvent]) -> None:
         """Queue memberships from ``QueueStatus``; a failure waits for the next login."""

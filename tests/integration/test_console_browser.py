@@ -190,8 +190,8 @@ async def test_an_admin_keeps_the_lists_uploads_contacts_and_logs_an_agent_out(
     from playwright.async_api import expect
 
     service, _, _ = await make_service()
-    status, body = await api(service, "POST", "/api/v1/campaigns", {"name": "browser-upload"})
-    assert status == 201, body
+    status, made = await api(service, "POST", "/api/v1/campaigns", {"name": "browser-upload"})
+    assert status == 201, made
     await login(service, "1002", "emergency")
     web = inbound_settings.web
     base = f"http://{web.host}:{web.port}"
@@ -206,9 +206,9 @@ async def test_an_admin_keeps_the_lists_uploads_contacts_and_logs_an_agent_out(
 
         # agents: the logged-in agent, logged out with one click (through the API)
         agent = page.locator("#agent-list tbody tr[data-key='1002']")
-        await expect(agent).to_contain_text("available")
+        await expect(agent).to_contain_text("空闲")
         await agent.locator("button[value=logout]").click()
-        await expect(agent).to_contain_text("logged_out")
+        await expect(agent).to_contain_text("未签入")
         assert service_state(service, "1002") == []
 
         # the blocklist: a bad number is refused naming the field, a good one listed
@@ -232,14 +232,20 @@ async def test_an_admin_keeps_the_lists_uploads_contacts_and_logs_an_agent_out(
         # an upload: the good rows in, the bad one listed with its line
         await page.click("nav.sub a[href='/ui/admin/uploads']")
         upload = page.locator("#upload")
-        await upload.locator("select[name=campaign]").select_option("browser-upload")
+        await upload.locator("select[name=campaign]").select_option(str(made["id"]))
+        # Excel's GBK: refused with the hint, not imported garbled
+        gbk = tmp_path / "gbk.csv"
+        await asyncio.to_thread(gbk.write_bytes, "号码,姓名\n13800138002,张三\n".encode("gbk"))
+        await upload.locator("input[type=file]").set_input_files(str(gbk))
+        await upload.locator("button[type=submit]").click()
+        await expect(upload.locator("output")).to_contain_text("UTF-8")
         csv = tmp_path / "contacts.csv"
         await asyncio.to_thread(
             csv.write_text, "number\n13800138000\n13800138001\nnot-a-number\n", "utf-8"
         )
         await upload.locator("input[type=file]").set_input_files(str(csv))
         await upload.locator("button[type=submit]").click()
-        await expect(upload.locator("output")).to_contain_text("added: 2")
+        await expect(upload.locator("output")).to_contain_text("新增: 2")
         await expect(upload.locator("output table.rejected")).to_contain_text("行 4")
         status, campaign = await api(service, "GET", "/api/v1/campaigns/browser-upload")
         assert campaign["progress"]["contacts"]["total"] == 2

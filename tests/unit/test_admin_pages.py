@@ -81,10 +81,10 @@ async def test_the_uploads_page_offers_the_campaigns_and_the_api_takes_the_file(
 ) -> None:
     client, service = console
     feature = next(f for f in service.features if f.name == "dialer")
-    await feature.ops.create({"name": "visits"})  # type: ignore[attr-defined]
+    made = await feature.ops.create({"name": "visits"})  # type: ignore[attr-defined]
     await client.post("/ui/login", data={"token": ADMIN})
     text = await (await client.get("/ui/admin/uploads")).text()
-    assert '<option value="visits">' in text
+    assert f'<option value="{made.id}">visits (' in text  # by id: a name is not an id
     assert 'data-api="/api/v1/campaigns/{campaign}/{kind}"' in text
     # what the page's script sends: the file's text, same origin, with the session cookie
     sent = await client.post(

@@ -671,3 +671,31 @@ async def test_dashboards_get_an_agent_when_its_state_changes_and_only_then() ->
     ]
     assert hub.published == 2
     await stream.aclose()
+
+
+async def test_the_end_of_a_wrapup_reaches_every_dashboard() -> None:
+    """Wrap-up ends with time: the ticker's look, or a second dashboard's snapshot, tells
+    the dashboards already connected."""
+    hub, clock = LiveHub(clock=lambda: 1.0), Clock()
+    context = FeatureContext(Settings(queues=QUEUES), None, None, None, hub)  # type: ignore[arg-type]
+    found = AgentsFeature(context, Directory(), clock=clock)
+    first = hub.stream()
+    for at, event in (
+        (0, member("QueueMemberAdded", "repair")),
+        (40, call_event("AgentConnect", 40, HoldTime="28", RingTime="3")),
+        (100, call_event("AgentComplete", 100, TalkTime="60", Reason="agent")),
+    ):
+        clock.now = T0 + timedelta(seconds=at)
+        found._on_event(event)  # type: ignore[arg-type]
+    statuses = [json.loads(e[2])["status"] for e in await take(first, 3) if e]
+    assert statuses == ["available", "on_call", "wrapup"]
+    clock.now = T0 + timedelta(seconds=116)  # repair: 15 s of wrap-up
+    second = found.live_agents()  # a dashboard connecting now
+    assert [a["status"] for a in second] == ["available", "logged_out"]
+    [told] = await take(first, 1)
+    assert told is not None and json.loads(told[2])["status"] == "available"
+    clock.now = T0 + timedelta(seconds=200)
+    found._on_event(member("QueueMemberStatus", "repair", 200))  # type: ignore[arg-type]
+    found._show_changes()  # the ticker: nothing changed, nothing sent
+    assert hub.published == 4
+    first.close()

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from hotline.callrecord import CallRecord, Direction, Disposition
 from hotline.config import Settings
 from hotline.db import upgrade
 from hotline.service import HotlineService
@@ -134,3 +136,69 @@ async def test_every_csv_link_of_the_reports_page_answers_csv(
     for link in links:
         response = await client.get(link.replace("&amp;", "&"))
         assert (response.status, response.content_type) == (200, "text/csv"), link
+
+
+async def test_the_live_figures_are_the_days_calls_and_campaign_progress(
+    console: tuple[TestClient[Any, Any], HotlineService],
+) -> None:
+    client, service = console
+    started = datetime.now(UTC) - timedelta(seconds=30)
+    for n, (agent, score) in enumerate((("1001", 9), ("", None))):
+        record = CallRecord(f"1.{n}", Direction.INBOUND, started, queue="repair", agent=agent)
+        record.ended_at, record.score = started + timedelta(seconds=20), score
+        record.disposition = Disposition.ANSWERED if agent else Disposition.ABANDONED_QUEUE
+        await service.records.save(record)
+    await client.post("/ui/login", data={"token": ADMIN})
+    figures = await (await client.get("/ui/live/figures")).json()
+    assert figures == {
+        "today": {"calls": 2, "answered": 1, "level": "50%", "abandoned": 1, "score": "9.0"},
+        "progress": {},
+    }
+    page = await (await client.get("/ui/live")).text()
+    assert '<td id="today-calls">2</td>' in page and 'id="today-unavailable" hidden' in page
+
+
+async def test_pages_say_the_database_is_down_instead_of_failing(tmp_path: Path) -> None:
+    service = HotlineService(
+        Settings(
+            var_dir=tmp_path,
+            database={"url": f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db"},
+            web={"token": ADMIN},
+            asterisk={"ami_secret": "a"},
+            carrier={"ami_secret": "c"},
+        )
+    )
+    client: TestClient[Any, Any] = TestClient(TestServer(service.web_app))
+    await client.start_server()
+    try:
+        await client.post("/ui/login", data={"token": ADMIN})  # web.token: no database
+        live = await client.get("/ui/live")
+        text = await live.text()
+        assert live.status == 200 and 'id="today-unavailable" >' in text.replace("  ", " ")
+        figures = await (await client.get("/ui/live/figures")).json()
+        assert figures == {"today": None, "progress": None}
+        for path in ("/ui/reports", "/ui/campaigns"):
+            down = await client.get(path)
+            assert down.status == 503 and "数据库暂不可用" in await down.text(), path
+        pause = await client.post("/ui/campaigns/x/pause", headers=origin(client))
+        assert pause.status == 503
+        uploads = await (await client.get("/ui/admin/uploads")).text()
+        assert "数据库暂不可用" in uploads
+    finally:
+        await client.close()
+        await service.engine.dispose()
+
+
+async def test_the_live_feed_keeps_a_paused_campaign_and_shows_it_resumed(
+    console: tuple[TestClient[Any, Any], HotlineService],
+) -> None:
+    _, service = console
+    feature = next(f for f in service.features if f.name == "dialer")
+    ops, engine = feature.ops, feature.engine  # type: ignore[attr-defined]
+    await ops.create({"name": "visits"})
+    seen = []
+    for action in ("start", "pause", "resume"):
+        await ops.transition("visits", action)
+        await engine._refresh(force=True)
+        seen += [(c["name"], c["status"]) for c in engine.live_campaigns()]
+    assert seen == [("visits", "running"), ("visits", "paused"), ("visits", "running")]

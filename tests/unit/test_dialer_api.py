@@ -114,6 +114,8 @@ async def test_campaign_life_over_the_api(client: TestClient[Any, Any]) -> None:
         ({"name": "bad", "deadline": "2026-11-23T20:00:00"}, "deadline"),
         ({"name": "bad", "type": "spam"}, "type"),
         ({"name": "bad", "extra": 1}, "extra"),
+        ({"name": "202612"}, "name"),  # would be read as an id in paths
+        ({"name": ".."}, "name"),  # a path step
         ({"cps": 1}, "name"),
         ([1, 2], "(body)"),
     ],

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from dialer.campaigns import Campaign, SpecError, build_spec
 from dialer.contacts import ContactIn
 from dialer.numbers import NumberGuard
-from dialer.repository import Answered, CampaignExists, DialerRepository, Finished
+from dialer.repository import Answered, CampaignExists, ConfigDncEntry, DialerRepository, Finished
 from dialer.states import AttemptStatus, CampaignStatus, Disposition
 from hotline.config_dialer import DialerSettings
 from hotline.db import create_engine, session_factory
@@ -209,6 +209,9 @@ async def test_config_dnc_is_synchronised(repo: DialerRepository) -> None:
     assert listed == {("13900000002", "config"), ("13900000009", "api")}
     assert await repo.remove_dnc("13900000009")
     assert not await repo.remove_dnc("13900000009")
+    with pytest.raises(ConfigDncEntry, match=r"dialer\.dnc"):  # it would come back at the start
+        await repo.remove_dnc("13900000002")
+    assert [d["number"] for d in await repo.dnc()] == ["13900000002"]
 
 
 async def test_two_nodes_claiming_at_once_never_share_a_contact(

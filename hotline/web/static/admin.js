@@ -15,7 +15,12 @@
   async function send(method, url, body, type) {
     const headers = {};
     if (body !== undefined) headers["Content-Type"] = type || "application/json";
-    const response = await fetch(url, {method, headers, body, credentials: "same-origin"});
+    let response;
+    try {
+      response = await fetch(url, {method, headers, body, credentials: "same-origin"});
+    } catch (e) {
+      return {ok: false, status: 0, data: {error: words.unreachable}};
+    }
     let data = null;
     try { data = await response.json(); } catch (e) { data = null; }
     return {ok: response.ok, status: response.status, data};
@@ -31,7 +36,7 @@
       const counts = Object.entries(data).filter(([, v]) => typeof v !== "object");
       if (counts.length) {
         const p = document.createElement("p");
-        p.textContent = counts.map(([k, v]) => k + ": " + v).join(" · ");
+        p.textContent = counts.map(([k, v]) => (words["field_" + k] || k) + ": " + v).join(" · ");
         output.appendChild(p);
       }
     }
@@ -59,7 +64,7 @@
       const tr = body.insertRow();
       tr.dataset.key = item[columns[0]];
       for (const c of columns) {
-        const value = item[c];
+        const value = c === "status" ? (words["st_" + item[c]] || item[c]) : item[c];
         tr.insertCell().textContent = Array.isArray(value)
           ? value.map(v => typeof v === "object" ? v.queue + (v.paused ? "(" + words.paused + ")" : "") : v).join(" ")
           : (value === null || value === undefined ? "" : String(value));
@@ -95,7 +100,7 @@
     if (file) {
       const chosen = file.files[0];
       if (!chosen) return;
-      body = await chosen.text();
+      body = chosen; // the bytes as they are: the server decodes them, or says how to save them
       type = chosen.name.toLowerCase().endsWith(".json") ? "application/json" : "text/csv";
       const seed = form.querySelector("[name=seed]");
       if (seed && seed.value && /\/orders$/.test(url)) url += "?seed=" + encodeURIComponent(seed.value);

@@ -4,7 +4,8 @@
 "use strict";
 (function () {
   const words = JSON.parse(document.getElementById("words").textContent);
-  const progress = JSON.parse(document.getElementById("progress").textContent);
+  const figures = JSON.parse(document.getElementById("figures").textContent);
+  let progress = figures.progress || {};
   const calls = new Map(), queues = new Map(), agents = new Map(), campaigns = new Map();
   const status = document.getElementById("status");
   let skew = 0; // server clock minus ours, from the events' "at"
@@ -95,6 +96,23 @@
     on(source, "agent", a => agents.set(a.id, a));
     on(source, "campaign", campaign);
   }
+  // the day's figures and campaign progress come from the database: asked every 30 s
+  function showFigures(f) {
+    document.getElementById("today-unavailable").hidden = Boolean(f.today);
+    if (f.today) {
+      for (const k of ["calls", "answered", "level", "abandoned", "score"]) {
+        document.getElementById("today-" + k).textContent = f.today[k];
+      }
+    }
+    if (f.progress) progress = f.progress;
+  }
+  async function refresh() {
+    try {
+      const response = await fetch("/ui/live/figures", {credentials: "same-origin"});
+      if (response.ok) { showFigures(await response.json()); draw(); }
+    } catch (e) { /* the next round tries again */ }
+  }
   connect();
   setInterval(draw, 1000);
+  setInterval(refresh, 30000);
 })();
