@@ -202,7 +202,8 @@ def _cpu(instance: AsteriskInstance) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _ms(values: list[float], q: int) -> float:
+def percentile_ms(values: list[float], q: int) -> float:
+    """The q-th percentile of ``values`` (seconds), in ms."""
     if not values:
         return float("nan")
     if len(values) == 1:
@@ -258,10 +259,10 @@ async def run_round(
         "calls": n,
         "completed": outcomes.pop("completed", 0),
         "failures": dict(outcomes) | dict(driver.press_errors),
-        "added_p50": _ms(report.added, 50),
-        "added_p99": _ms(report.added, 99),
-        "gap_p50": _ms(report.gaps, 50),
-        "gap_p99": _ms(report.gaps, 99),
+        "added_p50": percentile_ms(report.added, 50),
+        "added_p99": percentile_ms(report.added, 99),
+        "gap_p50": percentile_ms(report.gaps, 50),
+        "gap_p99": percentile_ms(report.gaps, 99),
         "keys": len(report.added),
         "service_cpu": report.cpu,
         "hotline_cpu": cpu1[0] - cpu0[0],
