@@ -74,7 +74,7 @@ def create_engine(url: str, echo: bool = False, *, connect_timeout: float = 10.0
         kwargs["connect_args"] = {"timeout": connect_timeout}  # also the busy timeout
     elif backend == "postgresql":
         kwargs.update(
-            pool_size=5,
+            pool_size=10,  # dashboards and API clients at once without reconnecting
             max_overflow=10,
             pool_timeout=30,
             pool_recycle=1800,

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -114,10 +116,34 @@ class _Timestamps:
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
+#: what the inbound reports read (``hotline.call_reports``): in one index, a month of
+#: calls is counted from the index alone, without visiting the table's rows
+REPORT_COLUMNS = (
+    "started_at",
+    "direction",
+    "disposition",
+    "queue",
+    "agent",
+    "wait_seconds",
+    "score",
+    "category",
+)
+
+
 class CallRecordRow(_Timestamps, Base):
     """One row per call; columns mirror ``hotline.callrecord.CallRecord`` field by field."""
 
     __tablename__ = "call_records"
+    __table_args__ = (  # migration 0010: the calls list, the reports and the restart
+        Index("ix_call_records_agent_started", "agent", "started_at"),
+        Index("ix_call_records_report", *REPORT_COLUMNS),
+        Index(
+            "ix_call_records_unfinished",
+            "started_at",
+            postgresql_where=text("ended_at IS NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     linkedid: Mapped[str] = mapped_column(String(150), unique=True, index=True)
@@ -125,7 +151,7 @@ class CallRecordRow(_Timestamps, Base):
     started_at: Mapped[datetime] = mapped_column(index=True)
     caller: Mapped[str] = mapped_column(String(80), default="", index=True)
     caller_name: Mapped[str] = mapped_column(String(255), default="")
-    called: Mapped[str] = mapped_column(String(80), default="")
+    called: Mapped[str] = mapped_column(String(80), default="", index=True)
     did: Mapped[str] = mapped_column(String(80), default="")
     channel: Mapped[str] = mapped_column(String(255), default="")
     answered_at: Mapped[datetime | None]

@@ -282,7 +282,8 @@ class CallRecordRepository:
         if after is not None:
             started, row_id = after
             query = query.where(
-                or_(row.started_at < started, and_(row.started_at == started, row.id < row_id))
+                row.started_at <= started,  # lets the index seek to the cursor: any depth, one cost
+                or_(row.started_at < started, and_(row.started_at == started, row.id < row_id)),
             )
         async with self._session("search") as session:
             return [(r.id, _to_record(r)) for r in (await session.scalars(query)).all()]
