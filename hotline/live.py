@@ -23,7 +23,7 @@ __all__ = ["MAX_BEHIND", "LiveEvent", "LiveHub", "Subscription", "call_payload"]
 log = logging.getLogger(__name__)
 
 MAX_BEHIND = 1000
-LiveEvent = tuple[int, str, str]  # id, kind, JSON data
+LiveEvent = tuple[int, str, str, bytes]  # id, kind, JSON data, the SSE frame
 
 
 class _Subscriber:
@@ -47,11 +47,11 @@ class LiveHub:
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         if not self._subscribers:
             return
-        event = (
-            next(self._ids),
-            kind,
-            json.dumps(data | {"at": self._clock()}, ensure_ascii=False),
-        )
+        number = next(self._ids)
+        text = json.dumps(data | {"at": self._clock()}, ensure_ascii=False)
+        # the frame is made once here, not once per dashboard
+        frame = f"id: {number}\nevent: {kind}\ndata: {text}\n\n".encode()
+        event = (number, kind, text, frame)
         self.published += 1
         for subscriber in list(self._subscribers):
             try:
@@ -95,14 +95,29 @@ class Subscription:
     async def __anext__(self) -> LiveEvent | None:
         if self._closed:
             raise StopAsyncIteration
-        try:
-            event = await asyncio.wait_for(self._subscriber.queue.get(), self._keepalive)
-        except TimeoutError:
-            return None
+        queue = self._subscriber.queue
+        if queue.empty():  # only then a timed wait (wait_for costs a task each time)
+            try:
+                event = await asyncio.wait_for(queue.get(), self._keepalive)
+            except TimeoutError:
+                return None
+        else:
+            event = queue.get_nowait()
         if event is None:  # dropped
             self.close()
             raise StopAsyncIteration
         return event
+
+    def ready(self) -> list[LiveEvent]:
+        """The events already waiting, without waiting (to write a burst in one go)."""
+        queue, found = self._subscriber.queue, []
+        while not queue.empty():
+            event = queue.get_nowait()
+            if event is None:  # dropped: the next __anext__ ends the stream
+                queue.put_nowait(None)
+                break
+            found.append(event)
+        return found
 
     def close(self) -> None:
         self._closed = True

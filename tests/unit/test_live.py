@@ -98,3 +98,27 @@ async def test_the_sse_route_sends_a_snapshot_then_changes() -> None:
         assert refused.status == 401
     finally:
         await client.close()
+
+
+async def test_a_burst_is_taken_at_once_and_a_drop_still_ends_the_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hub = LiveHub(clock=lambda: 1.0)
+    events = hub.stream()
+    for n in range(3):
+        hub.publish("queue", {"waiting": n})
+    first = await anext(events)
+    assert (
+        first is not None
+        and first[3] == b'id: 1\nevent: queue\ndata: {"waiting": 0, "at": 1.0}\n\n'
+    )
+    assert [e[0] for e in events.ready()] == [2, 3] and events.ready() == []
+    monkeypatch.setattr(live, "MAX_BEHIND", 2)
+    slow = hub.stream()
+    for n in range(3):
+        hub.publish("queue", {"waiting": n})
+    assert slow.ready() == []  # dropped: its queue holds only the end
+    with pytest.raises(StopAsyncIteration):
+        await anext(slow)
+    assert hub.clients == 1
+    events.close()
