@@ -226,17 +226,19 @@ class DialerEngine:
             for claim in claims:
                 self._dial(claim, campaign)
 
+    def _shown_campaigns(self) -> list[Campaign]:
+        return [*self._campaigns.values(), *self._paused.values()]
+
     def live_campaigns(self) -> list[dict[str, Any]]:
         """Running and paused campaigns, this node's calls in flight (a dashboard's snapshot)."""
         local = self.table.by_campaign()
-        shown = [*self._campaigns.values(), *self._paused.values()]
-        return [_campaign_json(c, local.get(c.id, 0)) for c in shown]
+        return [_campaign_json(c, local.get(c.id, 0)) for c in self._shown_campaigns()]
 
     def _show_campaigns(self, local: dict[int, int]) -> None:
         """Running and paused campaigns, calls in flight, on the live feed when they change."""
         if self._live is None:
             return
-        for campaign in [*self._campaigns.values(), *self._paused.values()]:
+        for campaign in self._shown_campaigns():
             state = (campaign.status.value, local.get(campaign.id, 0))
             if self._shown.get(campaign.id) != state:
                 self._shown[campaign.id] = state

@@ -66,6 +66,7 @@ class HotlineService:
         self.engine = create_engine(settings.database.url, settings.database.echo)
         self.sessions = session_factory(self.engine)
         self.records = CallRecordRepository(self.sessions)
+        self.reports = CallReports(self.sessions, settings.inbound.service_level_seconds)
         self.metrics = Metrics()
         self.live = LiveHub()
         self.metrics.queues.changed = self._queue_changed
@@ -166,16 +167,14 @@ class HotlineService:
                 return str(exc)
             return ""
 
-        reports = CallReports(self.sessions, self.settings.inbound.service_level_seconds)
-        install_console(app, Console(check, reports, campaigns, act))
+        install_console(app, Console(check, self.reports, campaigns, act))
         install_admin_pages(app, AdminPages(self.settings, campaigns, page))
 
     def _add_reports(self, app: web.Application) -> None:
-        reports = CallReports(self.sessions, self.settings.inbound.service_level_seconds)
-        add_report(app, "service-level", reports.service_level)
-        add_report(app, "abandonment", reports.abandonment)
-        add_report(app, "scores", reports.scores)
-        add_report(app, "scores-by-category", reports.scores_by_category)
+        add_report(app, "service-level", self.reports.service_level)
+        add_report(app, "abandonment", self.reports.abandonment)
+        add_report(app, "scores", self.reports.scores)
+        add_report(app, "scores-by-category", self.reports.scores_by_category)
 
     async def _metrics_reset(self, _rows: Sequence[AmiEvent]) -> None:
         self.metrics.queues.forget()  # waits seen before an AMI gap are unknown now

@@ -104,7 +104,16 @@ async def _home(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/ui/live")
 
 
-async def _today(reports: CallReports) -> dict[str, Any] | None:
+def _score_counts(scores: list[dict[str, Any]]) -> dict[str, int]:
+    """How many of each score 1-10 the rows of a scores report hold together."""
+    counts = {str(n): 0 for n in range(1, 11)}
+    for row in scores:
+        for score, count in row["distribution"].items():
+            counts[score] += count
+    return counts
+
+
+async def _today(reports: CallReports) -> dict[str, Any]:
     """The day's inbound calls so far (local midnight to now): all of them, answered by an
     agent, abandoned (before the answer, in the IVR or in a queue), the service level of
     the queued ones and the average post-call score."""
@@ -114,8 +123,9 @@ async def _today(reports: CallReports) -> dict[str, Any] | None:
     ended = (await reports.abandonment(midnight, now))[0]
     scores = await reports.scores(midnight, now)
     everything = next((r for r in levels if r["queue"] == "(all)"), None)
-    scored = sum(row["scored"] for row in scores)
-    total = sum(row["average"] * row["scored"] for row in scores)
+    counts = _score_counts(scores)
+    scored = sum(counts.values())
+    total = sum(int(score) * n for score, n in counts.items())
     return {
         "calls": ended["calls"],
         "answered": everything["answered"] if everything else 0,
@@ -171,10 +181,7 @@ async def _reports(request: web.Request) -> web.Response:
         return _unavailable(request)
     t = texts(_language(request))
     everything = next((r for r in levels if r["queue"] == "(all)"), None)
-    distribution = {str(n): 0 for n in range(1, 11)}
-    for row in scores:
-        for score, count in row["distribution"].items():
-            distribution[score] += count
+    distribution = _score_counts(scores)
     level_chart = bars(
         [(r["queue"], round(r["service_level"] * 100)) for r in levels],
         unit="%",

@@ -24,6 +24,7 @@ from hotline.web.roles import Role
 from hotline.web.tokens import TokenStore
 from tests.integration.inbound_support import (
     ServiceFactory,
+    agents_feature,
     api,
     inbound_asterisk,
     inbound_sandbox,
@@ -64,6 +65,13 @@ async def browser() -> AsyncIterator[Any]:
             await browser.close()
 
 
+async def chinese_page(browser: Any) -> Any:
+    """A tab as a supervisor in China has it: zh-CN, and patient with a busy machine."""
+    page = await browser.new_page(locale="zh-CN")
+    page.set_default_timeout(WAIT_MS)
+    return page
+
+
 @contextlib.asynccontextmanager
 async def screenshot_on_failure(page: Any, name: str) -> AsyncIterator[None]:
     try:
@@ -96,9 +104,7 @@ async def test_a_supervisor_watches_a_call_pauses_a_campaign_and_reads_a_chart(
     assert status == 200, body
     await login(service, "1002", "emergency")
     web = inbound_settings.web
-    base = f"http://{web.host}:{web.port}"
-    page = await browser.new_page(locale="zh-CN")
-    page.set_default_timeout(WAIT_MS)
+    base, page = f"http://{web.host}:{web.port}", await chinese_page(browser)
 
     async with screenshot_on_failure(page, "console-browser"):
         # nothing without a token: the console sends the browser to the login page
@@ -194,9 +200,7 @@ async def test_an_admin_keeps_the_lists_uploads_contacts_and_logs_an_agent_out(
     assert status == 201, made
     await login(service, "1002", "emergency")
     web = inbound_settings.web
-    base = f"http://{web.host}:{web.port}"
-    page = await browser.new_page(locale="zh-CN")
-    page.set_default_timeout(WAIT_MS)
+    base, page = f"http://{web.host}:{web.port}", await chinese_page(browser)
 
     async with screenshot_on_failure(page, "console-admin"):
         await page.goto(f"{base}/ui/login")
@@ -252,7 +256,5 @@ async def test_an_admin_keeps_the_lists_uploads_contacts_and_logs_an_agent_out(
 
 
 def service_state(service: Any, agent: str) -> list[str]:
-    from tests.integration.inbound_support import agents_feature
-
     state = agents_feature(service).tracker.get(agent)
     return [] if state is None else sorted(state.memberships)
