@@ -20,7 +20,7 @@ from hotline.sandbox import Sandbox
 from hotline.service import HotlineService
 from hotline.testcall import live_call
 from ivr.callbacks import CallbackRepository, CallbackRequest, CallbackStatus
-from tests.integration.dialer_support import dialer_settings
+from tests.integration.dialer_support import ALL_DAY, dialer_settings
 from tests.integration.inbound_support import (
     ServiceFactory,
     api,
@@ -41,7 +41,12 @@ pytestmark = pytest.mark.asterisk
 def callback_settings(inbound_settings: Settings, tmp_path: Path) -> Settings:
     settings = dialer_settings(inbound_settings, tmp_path, allowed_patterns=[r"139000[0-9]\d{4}"])
     return settings.model_copy(
-        update={"callbacks": CallbackSettings(dispatch_seconds=0.5, answer_within_minutes=5)}
+        # open all day: the default windows (08:00-21:00 local) failed the tests after 21:00
+        update={
+            "callbacks": CallbackSettings(
+                dispatch_seconds=0.5, answer_within_minutes=5, windows=ALL_DAY
+            )
+        }
     )
 
 
