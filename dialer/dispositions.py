@@ -15,10 +15,18 @@ unallocated    NOANSWER                    1             Failure, Reason 0
 =============  ==========================  ============  =======================
 
 So the hangup cause decides first (it is the most specific), then the dial status, then
-the OriginateResponse reason. The OriginateResponse may come before or after the Hangup,
-so an unanswered attempt is final when both were seen, or ``settle`` seconds after the
-Hangup. With AMD on, the dialplan sets ``HOTLINE_AMD=<AMDSTATUS>:<AMDCAUSE>`` before it
-routes the call; MACHINE makes it ``answered_machine``. ``HOTLINE_OPTOUT=1`` anywhere in the
+the OriginateResponse reason. The disposition is a pure function of all the evidence
+(``disposition_of``), and the attempt is not judged before the evidence is in, whatever
+order it arrives in. The channel's own events travel through Stasis and keep their order;
+the OriginateResponse is raised by the originating thread and can overtake every one of
+them, Newchannel included (seen under CPU load: a busy customer's Failure/Reason 0 came
+before any channel event, and judging it then gave ``failed``). So an unanswered attempt is
+final when both its Hangup and its OriginateResponse were seen; ``settle`` seconds after the
+Hangup when no response comes; and a Failure with no channel event at all waits ``settle``
+seconds for the channel before it is taken as "never created".
+
+With AMD on, the dialplan sets ``HOTLINE_AMD=<AMDSTATUS>:<AMDCAUSE>`` before it routes the
+call; MACHINE makes it ``answered_machine``. ``HOTLINE_OPTOUT=1`` anywhere in the
 call (any channel of its linkedid) marks the callee for the DNC list; ``HOTLINE_RETRY=1``
 (a flow that got no answer, or a customer who asked to be called later) makes an answered
 call ``later``, which the campaign's retry rule schedules like any other disposition.
@@ -113,6 +121,7 @@ class AttemptTracker:
     cause: int | None = None
     dial_status: str = ""
     response: str = ""  # "Success" or "Failure" once the OriginateResponse arrived
+    response_at: datetime | None = None
     reason: int | None = None
     amd: str = ""
     optout: bool = False
@@ -156,6 +165,7 @@ class AttemptTracker:
                 self._answer(at)
         elif name == "OriginateResponse":
             self.response = "Success" if event.get("Response") == "Success" else "Failure"
+            self.response_at = at
             self.reason = parse_int(event.get("Reason"))
             if self.response == "Success":
                 self._answer(at)
@@ -190,11 +200,18 @@ class AttemptTracker:
             if self.answered_at is not None or self.response:
                 return True
             return at - self.hangup_at >= self.settle
-        # a failed Originate whose channel never came up (e.g. the endpoint is unknown)
-        return self.response == "Failure" and not self.channel_seen
+        # A failed Originate with no channel event yet: its channel's events may still be on
+        # their way (the response overtakes them); none within ``settle``: never created.
+        return (
+            self.response == "Failure"
+            and not self.channel_seen
+            and self.response_at is not None
+            and at - self.response_at >= self.settle
+        )
 
     def check(self, at: datetime) -> Signal | None:
-        """Called on every tick: an unanswered hangup settles without its OriginateResponse."""
+        """Called on every tick: an unanswered hangup settles without its OriginateResponse,
+        a failed response without any channel event."""
         if self.final:
             return None
         return self._signal(self.answered_at is not None, at)

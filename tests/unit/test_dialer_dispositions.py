@@ -7,6 +7,7 @@ OriginateResponse and the Hangup arrive.
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -77,7 +78,6 @@ SEQUENCES: list[tuple[str, list[Ev], Disposition]] = [
         [new(), dial_end("CHANUNAVAIL"), hangup(0), response(False, 0)],
         Disposition.FAILED,
     ),
-    ("no channel at all", [response(False, 0)], Disposition.FAILED),
     (
         "machine",
         [
@@ -106,6 +106,54 @@ def test_event_sequences_give_dispositions(
     assert Signal.FINAL not in signals[:-1]  # final only once every piece is in
     assert tracker.disposition is expected
     assert tracker.feed(hangup(16), T0) is None  # nothing after the end
+
+
+def _in_channel_order(events: tuple[Ev, ...], chain: list[Ev]) -> bool:
+    """The channel's own events (Stasis) keep their order; the rest may arrive anywhere."""
+    positions = [next(i for i, e in enumerate(events) if e is c) for c in chain]
+    return positions == sorted(positions)
+
+
+def _orderings(events: list[Ev]) -> list[tuple[Ev, ...]]:
+    floating = ("OriginateResponse", "DialEnd")
+    chain = [e for e in events if e["Event"] not in floating]
+    return [p for p in itertools.permutations(events) if _in_channel_order(p, chain)]
+
+
+@pytest.mark.parametrize(("what", "events", "expected"), SEQUENCES, ids=[s[0] for s in SEQUENCES])
+def test_every_arrival_order_gives_the_same_disposition(
+    what: str, events: list[Ev], expected: Disposition
+) -> None:
+    """The OriginateResponse and DialEnd may overtake or trail any of the channel's events
+    (the busy customer classed ``failed`` under load): the verdict never depends on it."""
+    orderings = _orderings(events)
+    assert len(orderings) > 1
+    for order in orderings:
+        tracker = AttemptTracker(CODE, settle=timedelta(seconds=2))
+        times = [T0 + timedelta(milliseconds=100 * i) for i in range(len(order))]
+        signals = [tracker.feed(event, at) for event, at in zip(order, times, strict=True)]
+        if Signal.FINAL not in signals:  # waits for a response that came before the rest
+            assert tracker.check(times[-1] + timedelta(seconds=1)) is None, order
+            assert tracker.check(times[-1] + timedelta(seconds=2)) is Signal.FINAL, order
+        assert signals.count(Signal.FINAL) <= 1, order
+        assert tracker.disposition is expected, [e["Event"] for e in order]
+
+
+def test_a_failure_response_waits_for_the_channel_it_may_have_overtaken() -> None:
+    tracker = AttemptTracker(CODE, settle=timedelta(seconds=2))
+    assert tracker.feed(response(False, 0), T0) is None  # busy? congested? not known yet
+    assert tracker.check(T0 + timedelta(seconds=1)) is None
+    assert tracker.feed(new(), T0 + timedelta(seconds=1.5)) is None
+    assert tracker.feed(hangup(17), T0 + timedelta(seconds=1.6)) is Signal.FINAL
+    assert tracker.disposition is Disposition.BUSY
+
+
+def test_a_failure_response_with_no_channel_at_all_is_failed_after_the_settle() -> None:
+    tracker = AttemptTracker(CODE, settle=timedelta(seconds=2))
+    assert tracker.feed(response(False, 0), T0) is None
+    assert tracker.check(T0 + timedelta(seconds=1.9)) is None
+    assert tracker.check(T0 + timedelta(seconds=2)) is Signal.FINAL
+    assert tracker.disposition is Disposition.FAILED
 
 
 def test_answer_is_signalled_once_when_it_happens() -> None:
