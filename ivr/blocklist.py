@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 
 from hotline.db.models_inbound import BlocklistRow, BlockSource
+from hotline.db.transaction import Sessions, dialect_insert, transaction
 from hotline.errors import HotlineError
 from ivr.numbers import canonical_number
-from ivr.store import Sessions, dialect_insert, transaction
 
 __all__ = ["BlockEntry", "BlockSource", "Blocklist", "ConfigEntryError"]
 

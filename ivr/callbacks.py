@@ -23,7 +23,7 @@ from hotline.db.models_inbound import (
     CallbackRequestRow,
     CallbackStatus,
 )
-from ivr.store import Sessions, dialect_insert, transaction
+from hotline.db.transaction import Sessions, dialect_insert, transaction
 
 __all__ = ["CallbackRepository", "CallbackRequest", "CallbackStatus", "NewCallback"]
 

@@ -12,8 +12,8 @@ from datetime import date
 from decimal import Decimal
 
 from hotline.db.models_inbound import BillRow, CustomerRow
+from hotline.db.transaction import Sessions, dialect_insert, transaction
 from ivr.lookup import Bill, Customer, luhn_digit
-from ivr.store import Sessions, dialect_insert, transaction
 
 __all__ = ["DEMO_BILLS", "DEMO_CUSTOMERS", "seed_demo"]
 

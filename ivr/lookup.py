@@ -18,8 +18,8 @@ from typing import Protocol
 from sqlalchemy import select
 
 from hotline.db.models_inbound import BillRow, CustomerRow
+from hotline.db.transaction import Sessions, transaction
 from ivr.numbers import variants
-from ivr.store import Sessions, transaction
 
 __all__ = [
     "ACCOUNT_DIGITS",

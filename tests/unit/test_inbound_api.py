@@ -13,13 +13,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from hotline.ami import AmiClient
 from hotline.config import Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory, upgrade
+from hotline.db.transaction import Sessions
 from hotline.feature import FeatureContext
 from hotline.web.app import WebDeps, create_app
 from ivr.blocklist import Blocklist, BlockSource
 from ivr.callbacks import CallbackRepository, CallbackStatus, NewCallback
 from ivr.feature import InboundFeature
 from ivr.routes import InboundApi, install_routes
-from ivr.store import Sessions
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

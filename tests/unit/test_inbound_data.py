@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.db import create_engine, session_factory
 from hotline.db.models_inbound import CallbackRequestRow
+from hotline.db.transaction import Sessions
 from hotline.errors import DatabaseError
 from ivr.blocklist import Blocklist, BlockSource, ConfigEntryError
 from ivr.callbacks import CallbackRepository, CallbackStatus, NewCallback
 from ivr.demo import DEMO_BILLS, DEMO_CUSTOMERS, seed_demo
 from ivr.lookup import Bill, DatabaseDirectory, luhn_digit, valid_account
 from ivr.numbers import canonical_number, valid_number, variants
-from ivr.store import Sessions
 
 T0 = datetime(2026, 11, 23, 2, 0, 0, 123456, tzinfo=UTC)
 UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/x"

@@ -1,7 +1,8 @@
 """One transaction per repository call, with database errors converted at this boundary.
 
-The inbound repositories (customers, callbacks, blocklist) share this helper so that each
-commits or rolls back in one place and callers only ever see ``DatabaseError``.
+Repositories (the inbound ones: customers, callbacks, blocklist; the call log's) share
+this helper so that each commits or rolls back in one place and callers only ever see
+``DatabaseError``.
 """
 
 from __future__ import annotations
