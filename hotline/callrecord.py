@@ -13,7 +13,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CallRecord", "Direction", "Disposition", "ScoreStatus", "TimelineEntry"]
+__all__ = [
+    "CallRecord",
+    "Direction",
+    "Disposition",
+    "RecordSource",
+    "ScoreStatus",
+    "TimelineEntry",
+]
 
 
 class Direction(StrEnum):
@@ -26,11 +33,15 @@ class Disposition(StrEnum):
     """How a call ended. Flows may set a more specific one through ``HOTLINE_DISPOSITION``.
 
     Precedence when several apply (``hotline.record_call.CallState.final_disposition``):
-    ``fallback`` (the service could not serve the call: the fact an admin must see) >
     ``answered`` when an agent connected > the flow's own (``no_input``, ``after_hours``,
     ``blocked``, ``callback_requested``) > ``abandoned_queue`` (joined a queue, never
     reached an agent) > ``abandoned_ivr`` (entered the IVR, left before its flow finished)
     > ``answered`` > ``abandoned``/``lost``/``failed`` for calls never answered.
+
+    A call the dialplan fallback served (FastAGI unreachable) is marked by the record's
+    ``fallback`` flag and keeps its outcome here, so a supervisor still tells the caller an
+    agent took from the one who gave up in the queue. ``FALLBACK`` is the outcome of rows
+    written before the flag existed (migration 0011), never given to a new record.
     """
 
     IN_PROGRESS = "in_progress"
@@ -46,6 +57,16 @@ class Disposition(StrEnum):
     BLOCKED = "blocked"
     CALLBACK_REQUESTED = "callback_requested"
     FALLBACK = "fallback"  # served by the dialplan fallback because FastAGI was unreachable
+
+
+class RecordSource(StrEnum):
+    """Where a record's story comes from: the service watching live (AMI), Asterisk's own
+    call log (CEL, ``hotline.call_log``) read back later, or both."""
+
+    AMI = "ami"  # every event of the call seen live
+    AMI_GAP = "ami_gap"  # seen live with a gap (AMI away, service restarted): the log completes it
+    LOG = "log"  # rebuilt from the call log alone: the service never saw the call
+    AMI_LOG = "ami+log"  # the live part merged with the log's
 
 
 class ScoreStatus(StrEnum):
@@ -99,6 +120,8 @@ class CallRecord:
     score_status: ScoreStatus | None = None
     hold_count: int = 0  # holds during the call (the hold_segments rows say how each went)
     hold_seconds: float = 0.0  # seconds held in all, finished holds
+    fallback: bool = False  # the dialplan fallback served it (the service was unreachable)
+    source: RecordSource = RecordSource.AMI
     reason: str = ""  # set by the agent (API/CLI), never by the record builder
     description: str = ""
     # highest timeline seq given out; a builder adopting the row after a restart continues
@@ -116,6 +139,8 @@ class CallRecord:
         # a spooled record comes back with the enum's value as a plain string
         if isinstance(self.score_status, str):
             self.score_status = ScoreStatus(self.score_status)
+        if not isinstance(self.source, RecordSource):
+            self.source = RecordSource(self.source)
 
     @property
     def connected_seconds(self) -> float | None:

@@ -35,6 +35,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from hotline.call_log.config import CallLogSettings
 from hotline.config_apology import ApologySettings
 from hotline.config_callbacks import CallbackSettings
 from hotline.config_dialer import DialerSettings
@@ -212,6 +213,7 @@ class Settings(BaseSettings):
     survey: SurveySettings = SurveySettings()
     callbacks: CallbackSettings = CallbackSettings()
     apology: ApologySettings = ApologySettings()
+    call_log: CallLogSettings = CallLogSettings()
 
     @classmethod
     def settings_customise_sources(

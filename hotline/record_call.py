@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hotline.callrecord import CallRecord, Direction, Disposition, TimelineEntry
+from hotline.callrecord import CallRecord, Direction, Disposition, RecordSource, TimelineEntry
 from hotline.record_fields import (
     channel_is_up,
     channel_variables,
@@ -92,7 +92,12 @@ class CallState:
         return self.record.linkedid
 
     def note(self, at: datetime, kind: str, channel: str = "", **detail: Any) -> None:
-        """Queue a timeline entry; seq continues from the record so restarts never reuse one."""
+        """Queue a timeline entry; seq continues from the record so restarts never reuse one.
+
+        A ``reconciled`` entry means part of the call was not watched: the record is then
+        one the call log completes (``RecordSource.AMI_GAP``)."""
+        if kind == "reconciled" and self.record.source is RecordSource.AMI:
+            self.record.source = RecordSource.AMI_GAP
         self.record.last_seq += 1
         seq = self.record.last_seq
         self.pending.append(TimelineEntry(self.linkedid, seq, at, kind, channel, detail))
@@ -234,7 +239,9 @@ class CallState:
         elif name == "HOTLINE_DISPOSITION":
             value = safe_word(raw, 32).lower()
             valid = value in _SETTABLE or not value
-            if valid:  # an empty value withdraws the flow's earlier disposition
+            if value == Disposition.FALLBACK:  # a fact about the call, not its outcome
+                record.fallback = True
+            elif valid:  # an empty value withdraws the flow's earlier disposition
                 self.override = Disposition(value) if value else None
         elif name in INBOUND_VARS:
             value, valid = self.inbound.apply_var(record, name, raw)

@@ -166,8 +166,6 @@ class InboundState:
         self, record: CallRecord, override: Disposition | None, *, estimated: bool
     ) -> Disposition | None:
         """The inbound outcome by the precedence on ``Disposition``; None: not decided here."""
-        if override is Disposition.FALLBACK:
-            return override
         if self.agent_took:
             return Disposition.ANSWERED
         if override is not None:

@@ -47,9 +47,11 @@ class CallRecorder:
         self._queue: asyncio.Queue[RecordUpdate] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._adopted = False
+        self._writing = False  # an update taken from the queue is being written
         self._adopting = asyncio.Lock()
         self.written = 0
         self.spooled = 0
+        self.reconciled = False  # the live calls were squared with Asterisk's at least once
 
     async def start(self) -> None:
         """Pick up calls left unfinished by a previous run, then start writing."""
@@ -117,10 +119,21 @@ class CallRecorder:
         await self._adopt_unfinished()
         for update in self._builder.reconcile(live_channels):
             self._queue.put_nowait(update)
+        self.reconciled = True
 
     @property
     def calls_in_progress(self) -> int:
         return len(self._builder.in_flight())
+
+    @property
+    def caught_up(self) -> bool:
+        """Stored calls restored and every update written: the database holds all that was
+        seen live (the call log compares itself with it only then)."""
+        return self._adopted and not self._writing and self.backlog == 0
+
+    def tracking(self) -> set[str]:
+        """Linkedids of the calls the builder follows now."""
+        return self._builder.in_flight()
 
     @property
     def backlog(self) -> int:
@@ -183,9 +196,11 @@ class CallRecorder:
                 except Exception:  # the writer must outlive any bug here
                     log.exception("record writer: spool drain failed")
                 continue
+            self._writing = True
             try:
                 await self._write_one(update)
             except Exception:  # spool disk failure: log loudly, keep serving
                 log.exception("[%s] record update could not be stored", update.record.linkedid)
             finally:
+                self._writing = False
                 self._queue.task_done()

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from hotline.callrecord import CallRecord, Direction, TimelineEntry
+from hotline.callrecord import CallRecord, Direction, RecordSource, TimelineEntry
 from hotline.record_call import CallState, var_name
 from hotline.record_fields import (
     Clock,
@@ -207,7 +207,8 @@ class CallRecordBuilder:
             if record.finished or linkedid in self._calls or linkedid in self._finished:
                 logger.debug("call %s: restored record skipped (finished or tracked)", linkedid)
                 continue
-            call = CallState(replace(record), record.started_at, confirmed=False, announced=True)
+            restored = replace(record, source=_gap(record.source))  # not watched meanwhile
+            call = CallState(restored, record.started_at, confirmed=False, announced=True)
             call.answer_announced = record.answered_at is not None
             call.pinned = {name for name in ("caller", "did") if getattr(record, name)}
             call.party_name = record.channel
@@ -346,6 +347,10 @@ class CallRecordBuilder:
         call.apply_row_vars(chans, now)  # what was set while AMI was away
         call.refresh()
         return self._updates(call)
+
+
+def _gap(source: RecordSource) -> RecordSource:
+    return RecordSource.AMI_GAP if source is RecordSource.AMI else source
 
 
 def _held_since(call: CallState) -> datetime | None:

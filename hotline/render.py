@@ -22,6 +22,7 @@ from hotline.record_call import RECORD_VARS
 
 __all__ = [
     "AMI_EVENTS",
+    "CALL_LOG_FILE",
     "PROJECT_ROOT",
     "REASSURE_PROMPT",
     "InstanceDirs",
@@ -74,6 +75,9 @@ AMI_EVENTS: tuple[str, ...] = (
 AMI_CLASSES = "read = call,dialplan,user,agent\nwrite = call,originate,agent,reporting"
 CARRIER_AMI_CLASSES = "read = call,user\nwrite = originate,call,reporting,system"
 
+
+# Asterisk's call log (cel_custom.conf), under <astlogdir>/cel-custom/.
+CALL_LOG_FILE = "hotline-cel.jsonl"
 
 # Played to callers waiting in a queue every ``reassure_every_seconds`` (periodic-announce).
 REASSURE_PROMPT = "hotline/queue-reassure"
@@ -174,6 +178,7 @@ def _context(settings: Settings, role: Role, dirs: InstanceDirs) -> dict[str, An
         "queues": settings.queues.queues,
         "agents": _agents(settings),
         "reassure_prompt": REASSURE_PROMPT,
+        "call_log_file": CALL_LOG_FILE,
     }
 
 

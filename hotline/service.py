@@ -14,6 +14,7 @@ import logging
 import signal
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -21,16 +22,19 @@ from aiohttp import web
 from dialer.feature import DialerFeature
 from dialer.operations import OperationError
 from hotline.ami import AmiClient, AmiEvent
+from hotline.call_log.follower import CallLogFollower
+from hotline.call_log.store import PositionStore
 from hotline.call_reports import CallReports
 from hotline.config import Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory, upgrade
-from hotline.errors import AmiError, ConfigError
+from hotline.errors import AmiError, ConfigError, SandboxError
 from hotline.feature import Feature, FeatureContext
 from hotline.live import LiveHub, Subscription
 from hotline.metrics import Metrics, QueueWaits
 from hotline.recorder import CallRecorder
 from hotline.records import CallRecordBuilder
 from hotline.render import AMI_EVENTS
+from hotline.sandbox import Sandbox
 from hotline.spool import RecordSpool
 from hotline.web.admin_pages import AdminPages
 from hotline.web.admin_pages import install_routes as install_admin_pages
@@ -110,6 +114,7 @@ class HotlineService:
                 *(feature.add_routes for feature in self.features),
             ],
         )
+        self.call_log: CallLogFollower | None = None
         self._web_runner: web.AppRunner | None = None
         self._ami_task: asyncio.Task[None] | None = None
         self._started_at = time.monotonic()
@@ -192,6 +197,7 @@ class HotlineService:
             "records_written": self.recorder.written,
             "records_spooled": self.recorder.spooled,
             "uptime_seconds": round(time.monotonic() - self._started_at, 1),
+            "call_log": None if self.call_log is None else self.call_log.health(),
         } | {feature.name: feature.health() for feature in self.features}
 
     async def _connect_ami(self) -> None:
@@ -211,9 +217,36 @@ class HotlineService:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.asterisk.ami_reconnect_max_seconds)
 
+    def _call_log_path(self) -> Path | None:
+        """The CEL file to follow: the setting, else the sandbox Asterisk's."""
+        if self.settings.call_log.path is not None:
+            return self.settings.call_log.path
+        try:
+            return Sandbox(self.settings).hotline.call_log
+        except SandboxError as exc:
+            log.warning("call log: no sandbox Asterisk (%s); set call_log.path", exc)
+            return None
+
+    async def _start_call_log(self) -> None:
+        """Follow Asterisk's call log: records of calls the service did not see."""
+        path = self._call_log_path() if self.settings.call_log.enabled else None
+        if path is None:
+            log.warning("call log not followed: calls while the service is down get no record")
+            return
+        self.call_log = CallLogFollower(
+            self.settings.call_log,
+            path,
+            PositionStore(self.sessions),
+            self.records,
+            self.recorder,
+            lambda: self.ami.connected and self.recorder.reconciled,
+        )
+        await self.call_log.start()
+
     async def start(self) -> None:
         await upgrade(self.settings.database.url)
         await self.recorder.start()
+        await self._start_call_log()
         self._ami_task = asyncio.create_task(self._connect_ami(), name="ami-first-connect")
         for feature in self.features:
             await feature.start()
@@ -241,6 +274,8 @@ class HotlineService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ami_task
         await self.ami.close()
+        if self.call_log is not None:
+            await self.call_log.stop()
         await self.recorder.stop()
         await self.engine.dispose()
         log.info("hotline service stopped")

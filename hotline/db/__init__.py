@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from hotline.db import (  # noqa: F401  (tables on Base.metadata)
     models_apology,
+    models_call_log,
     models_dialer,
     models_hold,
     models_inbound,

@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from hotline.callrecord import Direction, Disposition, ScoreStatus
+from hotline.callrecord import Direction, Disposition, RecordSource, ScoreStatus
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -178,6 +178,11 @@ class CallRecordRow(_Timestamps, Base):
     # hold and resume (migration 0005)
     hold_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     hold_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # the dialplan fallback, and where the story came from (migration 0011)
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    source: Mapped[RecordSource] = mapped_column(
+        StrEnumType(RecordSource, 16), default=RecordSource.AMI, server_default="ami"
+    )
     reason: Mapped[str] = mapped_column(String(128), default="")
     description: Mapped[str] = mapped_column(Text, default="")
 

@@ -205,6 +205,13 @@ class CallRecordRepository:
         query = select(CallRecordRow).where(CallRecordRow.linkedid == linkedid)
         return await self._one_or_none("get", query)
 
+    async def get_many(self, linkedids: Sequence[str]) -> dict[str, CallRecord]:
+        """The stored records among these linkedids (a batch of the call log's calls)."""
+        if not linkedids:
+            return {}
+        query = select(CallRecordRow).where(CallRecordRow.linkedid.in_(list(linkedids)))
+        return {record.linkedid: record for record in await self._all("get_many", query)}
+
     async def timeline(self, linkedid: str) -> list[TimelineEntry]:
         """The call's timeline entries in ``seq`` order."""
         query = (

@@ -16,14 +16,14 @@ from pathlib import Path
 
 from hotline.config import Settings
 from hotline.errors import SandboxError
-from hotline.render import InstanceDirs, Role, render_instance
+from hotline.render import CALL_LOG_FILE, InstanceDirs, Role, render_instance
 from hotline.sandbox.install import AsteriskHost
 
 __all__ = ["AsteriskInstance"]
 
 log = logging.getLogger(__name__)
 
-_SUBDIRS = ("etc", "run", "lib", "log", "spool", "cache", "agi-bin")
+_SUBDIRS = ("etc", "run", "lib", "log", "log/cel-custom", "spool", "cache", "agi-bin")
 
 
 class AsteriskInstance:
@@ -50,6 +50,11 @@ class AsteriskInstance:
     @property
     def log_file(self) -> Path:
         return self.base / "log" / "messages.log"
+
+    @property
+    def call_log(self) -> Path:
+        """The CEL file Asterisk writes for the service (``cel_custom.conf``)."""
+        return self.base / "log" / "cel-custom" / CALL_LOG_FILE
 
     def render(self, settings: Settings) -> list[Path]:
         for sub in _SUBDIRS:

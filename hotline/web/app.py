@@ -103,6 +103,8 @@ def record_json(record: CallRecord) -> dict[str, Any]:
         "sip_call_id": record.sip_call_id,
         "flow": record.flow,
         "end_estimated": record.end_estimated,
+        "fallback": record.fallback,
+        "source": record.source.value,
         "menu_path": record.menu_path,
         "category": record.category,
         "queue": record.queue,

@@ -83,6 +83,11 @@ _CALL_FIELDS: dict[str, Any] = {
     "score": {"type": ["integer", "null"], "minimum": 1, "maximum": 10},
     "hold_count": {"type": "integer"},
     "hold_seconds": {"type": "number"},
+    "fallback": {"type": "boolean", "description": "served by the dialplan fallback"},
+    "source": {
+        "enum": ["ami", "ami_gap", "log", "ami+log"],
+        "description": "live (AMI), live with a gap, rebuilt from Asterisk's call log, or both",
+    },
     "reason": _TEXT,
     "description": _TEXT,
 }

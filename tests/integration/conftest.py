@@ -37,27 +37,44 @@ def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
         return port
 
 
+RTP_BASE = 30000
+RTP_SLOTS = 8  # sessions side by side: xdist workers (gw0…), else one per pid
+RTP_SLOT_PORTS = 4000  # per session: two sandboxes of two instances, 1000 ports each
+
+
+def rtp_slot() -> int:
+    """This session's slot: its xdist worker's number (so workers never share one), else
+    one from the process id (developers' and helpers' sessions beside each other)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit():
+        return int(worker[2:]) % RTP_SLOTS
+    return os.getpid() % RTP_SLOTS
+
+
 def integration_settings(
     var_dir: Path,
     database_url: str,
     *,
     instance: str = "test",
-    rtp_base: int = 30000,
-    rtp_slots: int = 16,
+    rtp_offset: int = 0,
     **sections: Any,
 ) -> Settings:
     """Settings for the test sandbox: own instance, free ports, fresh secrets.
 
-    Several test sessions may run at once (developers, helpers, CI): each gets its own
-    sandbox instance and its own RTP port blocks.
+    Several test sessions may run at once (xdist workers, developers, helpers, CI): each
+    gets its own sandbox instance and its own RTP ports. ``rtp_offset``: 0 for the first
+    sandbox of a session, 2000 for the second.
     """
-    block = rtp_base + (os.getpid() % rtp_slots) * 2000
+    block = RTP_BASE + rtp_slot() * RTP_SLOT_PORTS + rtp_offset
     defaults: dict[str, Any] = {
         # Tests do not depend on the time of day; the after-hours test forces "closed".
         "ivr": {"hours": {"force": "open"}},
         # Callback requests left by the inbound tests are not dialled back, except in the
         # promised-callback tests, which turn it on.
         "callbacks": {"enabled": False},
+        # A test's own database follows the session's call log from the test on, not the
+        # calls of the tests before it.
+        "call_log": {"first_start": "end"},
     }
     return Settings(
         var_dir=var_dir,

@@ -64,8 +64,7 @@ def _settings(var_dir: Path) -> Settings:
         var_dir,
         f"sqlite+aiosqlite:///{var_dir / 'hotline.db'}",
         instance="inbound",
-        rtp_base=54000,
-        rtp_slots=5,
+        rtp_offset=2000,
         # open unless a test says otherwise: the tests run at any hour
         ivr={"digit_timeout_seconds": 3.0, "hours": {"force": "open"}},
         # short hold limits (the dialplan's own deadline: 12 + 5 s)

@@ -6,19 +6,21 @@ exact) and is killed the hard way while a call is up. What must hold afterwards:
 
 * the row written before the crash is neither lost nor duplicated: the restarted service
   adopts it and either sees the call end (end observed) or, when the call ended while no
-  one watched, finishes it at its first reconciliation (end estimated);
+  one watched, finishes it from Asterisk's call log (CEL), which saw the whole call;
 * while no service runs the caller is still served by the dialplan's fallback queue, and a
-  call still up when the service comes back is adopted from CoreShowChannels.
+  call still up when the service comes back is adopted from CoreShowChannels, then
+  completed from the call log (its true start, the fallback it went through).
 
-Known limitation, stated rather than hidden: a call that starts AND ends while the service
-is down leaves no record at all. Records come only from AMI events and from the live
-channels seen at reconciliation; nothing replays what Asterisk did while no one listened
-(CDR/CEL are not read). Test 3 therefore covers only a call still up when the service is back.
+A record seen live only in part is merged with the call log's view of the same call
+(``RecordSource.AMI_LOG``): one record, the live part's timeline continued with what the
+live side did not see. Calls that start and end while the service is down are in
+``test_calls_while_down.py``.
 
 Variables the dialplan sets while the service is down (``HOTLINE_DISPOSITION=fallback``
 when the dead FastAGI sends the caller to the fallback queue, ``HOTLINE_DID`` and
-``HOTLINE_SIP_CALLID`` of a call adopted from CoreShowChannels) are read back from the
-rows' ``ChanVariable`` headers (manager.conf ``channelvars``).
+``HOTLINE_SIP_CALLID``) reach the record both ways: from the rows' ``ChanVariable``
+headers at reconciliation (manager.conf ``channelvars``) and from the call log's user
+events.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,7 @@ import aiohttp
 import pytest
 
 from hotline.ami import AmiClient, AmiEvent
-from hotline.callrecord import CallRecord, Disposition, TimelineEntry
+from hotline.callrecord import CallRecord, Disposition, RecordSource, TimelineEntry
 from hotline.config import DatabaseSettings, Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory
 from hotline.render import PROJECT_ROOT
@@ -198,6 +200,24 @@ async def queue_joins(sandbox: Sandbox, crash_settings: Settings) -> AsyncIterat
 
 
 @pytest.fixture
+async def fallbacks(sandbox: Sandbox, crash_settings: Settings) -> AsyncIterator[list[AmiEvent]]:
+    """The dialplan fallback taking a call (its HOTLINE_DISPOSITION), seen the same way."""
+    seen: list[AmiEvent] = []
+
+    def on_var(event: AmiEvent) -> None:
+        if event.get("Variable") == "HOTLINE_DISPOSITION" and event.get("Value") == "fallback":
+            seen.append(event)
+
+    client = AmiClient.from_settings(crash_settings.asterisk)
+    client.subscribe(on_var, ["VarSet"])
+    await client.connect()
+    try:
+        yield seen
+    finally:
+        await client.close()
+
+
+@pytest.fixture
 async def calls(asterisk: Sandbox) -> AsyncIterator[list[Caller]]:
     """Calls placed by the test; a failed test's calls are hung up before the idle check."""
     placed: list[Caller] = []
@@ -218,6 +238,25 @@ async def answered_row(
             return rows[0]
         await asyncio.sleep(0.2)
     raise AssertionError(f"no single answered in-progress row: {rows}\n{proc.log_tail()}")
+
+
+async def completed(
+    records: CallRecordRepository, proc: ServiceProcess, linkedid: str, within: float = 20.0
+) -> CallRecord:
+    """The record once the call log has completed the live part (``ami+log``)."""
+    deadline = asyncio.get_running_loop().time() + within
+    record = None
+    while asyncio.get_running_loop().time() < deadline:
+        record = await records.get(linkedid)
+        if record is not None and record.source is RecordSource.AMI_LOG:
+            return record
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{linkedid} not completed from the log: {record}\n{proc.log_tail()}")
+
+
+def last_by_time(timeline: list[TimelineEntry]) -> TimelineEntry:
+    """Entries the log adds come after the live part's seqs: order by time to read it."""
+    return max(timeline, key=lambda entry: (entry.at, entry.seq))
 
 
 async def row_of(
@@ -272,7 +311,8 @@ async def test_killed_mid_call_then_back_before_the_end_sees_the_end(
     restarted = proc.start()
     await proc.wait_ready()
     placed = await call.hang_up()
-    record = await wait_for_record(records, placed.sip_call_id, within=15)
+    seen = await wait_for_record(records, placed.sip_call_id, within=15)
+    record = await completed(records, proc, seen.linkedid)
 
     assert [r.linkedid for r in await records.recent(100)] == [before.linkedid]
     assert record.linkedid == before.linkedid and record.finished
@@ -281,17 +321,21 @@ async def test_killed_mid_call_then_back_before_the_end_sees_the_end(
     assert record.ended_at is not None and record.ended_at > restarted > killed
     assert record.hangup_cause is not None  # the caller's BYE, seen by the new process
     timeline = await records.timeline(record.linkedid)
-    assert contiguous_seqs(timeline) and timeline[-1].kind == "hangup"
-    # The crash sent the caller to the fallback queue: a variable set while no service
-    # listened, read back from the channel at reconciliation (manager.conf channelvars).
-    assert record.disposition is Disposition.FALLBACK
+    assert contiguous_seqs(timeline) and last_by_time(timeline).kind == "hangup"
+    # The crash sent the caller to the fallback queue (a variable set while no service
+    # listened, read back at reconciliation), where the caller hung up: the log saw the
+    # queue the live side missed.
+    assert record.fallback and record.disposition is Disposition.ABANDONED_QUEUE
+    assert record.queue == crash_settings.inbound.fallback_queue
+    assert [e.kind for e in timeline].count("queue_join") == 1
 
 
-async def test_call_ending_while_the_service_is_down_is_finished_by_reconciliation(
+async def test_call_ending_while_the_service_is_down_is_finished_from_the_call_log(
     asterisk: Sandbox,
     crash_settings: Settings,
     proc: ServiceProcess,
     records: CallRecordRepository,
+    fallbacks: list[AmiEvent],
     calls: list[Caller],
 ) -> None:
     proc.start()
@@ -303,24 +347,30 @@ async def test_call_ending_while_the_service_is_down_is_finished_by_reconciliati
     killed = proc.kill()
     at_crash = await records.get(before.linkedid)
     assert at_crash is not None and not at_crash.finished  # the crash kept the row
-    placed = await call.hang_up()
+    await wait_until(lambda: len(fallbacks) == 1, 10, "the fallback did not take the call")
+    await call.hang_up()  # during the fallback's notice, before the queue
     await hotline_idle(asterisk)
     assert await records.get(before.linkedid) == at_crash  # no one wrote while down
+    hung_up = datetime.now(UTC)
     proc.start()
     await proc.wait_ready()
-    record = await wait_for_record(records, placed.sip_call_id, within=10)
-    read_at = datetime.now(UTC)
+    record = await completed(records, proc, before.linkedid)
 
     assert [r.linkedid for r in await records.recent(100)] == [before.linkedid]
     assert record.linkedid == before.linkedid
-    # answered before the crash; the fallback that followed was never seen by anyone
-    assert record.disposition is Disposition.ANSWERED
-    assert record.end_estimated
+    # answered before the crash, then the fallback's notice no one watched, during which
+    # the caller hung up: Asterisk's log saw it, so the end is the real one, not an estimate
+    assert record.fallback and record.disposition is Disposition.ABANDONED_IVR
+    assert not record.end_estimated
     assert record.answered_at == before.answered_at
-    assert record.ended_at is not None and killed <= record.ended_at <= read_at
+    assert record.ended_at is not None and killed <= record.ended_at <= hung_up
+    assert record.hangup_cause is not None  # the caller's BYE, from the log
     timeline = await records.timeline(record.linkedid)
     assert contiguous_seqs(timeline)
-    assert timeline[-1].kind == "reconciled" and timeline[-1].detail.get("reason") == "gone"
+    gone = [e for e in timeline if e.kind == "reconciled" and e.detail.get("reason") == "gone"]
+    assert len(gone) == 1  # the restart found it gone; the log then told how it ended
+    assert last_by_time(timeline).kind == "reconciled"
+    assert [e.kind for e in timeline if e.at < gone[0].at][-1] == "hangup"
 
 
 async def test_caller_is_served_while_the_service_is_dead_and_adopted_after(
@@ -346,17 +396,25 @@ async def test_caller_is_served_while_the_service_is_dead_and_adopted_after(
     await proc.wait_ready()
     adopted = await row_of(records, proc, linkedid, finished=False)  # written at reconciliation
     placed = await call.hang_up()
-    record = await row_of(records, proc, linkedid, finished=True)
+    record = await completed(records, proc, linkedid)
 
     assert [r.linkedid for r in await records.recent(100)] == [linkedid]
     assert record.caller == adopted.caller == "13912340003"
-    assert record.started_at == adopted.started_at < queued  # estimated from its age
+    # adopted with a start estimated from its age (whole seconds); the log knows it exactly
+    assert record.started_at <= adopted.started_at < queued
+    assert adopted.started_at - record.started_at < timedelta(seconds=1.5)
     assert not record.end_estimated
     assert record.ended_at is not None and record.ended_at > restarted
     assert record.answered_at is not None and record.answered_at <= record.ended_at
     timeline = await records.timeline(linkedid)
-    assert contiguous_seqs(timeline) and timeline[-1].kind == "hangup"
+    assert contiguous_seqs(timeline) and last_by_time(timeline).kind == "hangup"
     assert timeline[0].kind == "reconciled" and timeline[0].detail.get("reason") == "adopted"
+    assert "queue_join" in [e.kind for e in timeline]  # from the log: before the adoption
     # what only the dialplan's variables say: it was the fallback, which number, which call
-    facts = (record.disposition, record.did, record.sip_call_id)
-    assert facts == (Disposition.FALLBACK, crash_settings.inbound.number, placed.sip_call_id)
+    facts = (record.fallback, record.disposition, record.did, record.sip_call_id)
+    assert facts == (
+        True,
+        Disposition.ABANDONED_QUEUE,
+        crash_settings.inbound.number,
+        placed.sip_call_id,
+    )

@@ -218,7 +218,30 @@ def test_the_flow_result_routes_to_queue_or_fallback(tmp_path: Path) -> None:
     limits = conf.section("hotline-queue-limits")["exten"]
     assert "emergency,1,Set(QLIMIT=45)" in limits and "reception,1,Set(QLIMIT=90)" in limits
     fallback = priorities(conf.section("hotline-fallback"))
-    assert fallback[1] == 'ExecIf($["${HOTLINE_FLOW}" = ""]?Playback(hotline/welcome))'
+    assert fallback[:2] == ["Set(HOTLINE_DISPOSITION=fallback)", CEL_FALLBACK]
+    assert fallback[2] == 'ExecIf($["${HOTLINE_FLOW}" = ""]?Playback(hotline/welcome))'
+
+
+CEL_FALLBACK = "CELGenUserEvent(HOTLINE_VARS,HOTLINE_DISPOSITION=fallback)"
+
+
+def test_what_rebuilds_a_record_is_in_asterisks_call_log(tmp_path: Path) -> None:
+    """The call log has the variables a record needs when the service saw nothing, set
+    once their values are filtered, and CEL is on with the events the rebuild reads."""
+    out = render(tmp_path, settings())
+    conf = Conf(out / "dialplan-inbound.conf")
+    steps = priorities(conf.section("hotline-inbound"))
+    sip = next(i for i, line in enumerate(steps) if line.startswith("Set(HOTLINE_SIP_CALLID="))
+    assert steps[sip + 1].startswith("CELGenUserEvent(HOTLINE_VARS,HOTLINE_DIRECTION=inbound&")
+    assert steps[sip + 1].endswith("&HOTLINE_SIP_CALLID=${HOTLINE_SIP_CALLID})")
+    rings = steps.index("Set(HOTLINE_RINGS=2)")
+    assert steps[rings + 1] == "CELGenUserEvent(HOTLINE_VARS,HOTLINE_RINGS=2)"
+    connect = priorities(conf.section("hotline-agent-connect"))
+    assert any(line.startswith("CELGenUserEvent(HOTLINE_AGENT,") for line in connect)
+    cel = (out / "cel.conf").read_text(encoding="utf-8")
+    assert "enable = yes" in cel and "apps = queue" in cel and "LINKEDID_END" in cel
+    custom = (out / "cel_custom.conf").read_text(encoding="utf-8")
+    assert "[hotline-cel.jsonl]" in custom and "format = json" in custom
 
 
 def test_the_check_reads_the_dialplan_and_its_includes(tmp_path: Path) -> None:

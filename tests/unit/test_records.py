@@ -179,7 +179,7 @@ def test_call_with_queue_member_ends_after_last_channel() -> None:
     assert b.in_flight() == set()
     assert record.ended_at == at(92) and record.answered_at == at(6)
     assert record.channel == CALLER and record.caller == "13800138000"
-    assert record.disposition is Disposition.FALLBACK
+    assert record.fallback and record.disposition is Disposition.ANSWERED
     all_kinds = kinds(updates)
     for kind in ("dial_begin", "dial_end", "bridge_enter", "bridge_leave"):
         assert kind in all_kinds
@@ -326,7 +326,8 @@ def test_reconcile_drops_gone_channels_but_keeps_the_call() -> None:
     gone = [e.channel for e in updates[0].entries if e.detail.get("reason") == "channel_gone"]
     assert gone == [CALLER, L1, L2]
     record = final(run(events[-1:], b))
-    assert record.disposition is Disposition.FALLBACK and not record.end_estimated
+    assert record.fallback and record.disposition is Disposition.ANSWERED
+    assert not record.end_estimated
 
 
 def restored(linkedid: str, answered: bool) -> CallRecord:

@@ -217,14 +217,14 @@ def test_an_agent_who_connected_makes_it_answered_whatever_the_flow_said_after()
     assert record_of(table).disposition is Disposition.ANSWERED
 
 
-def test_fallback_wins_even_when_an_agent_took_the_call() -> None:
+def test_a_fallback_call_an_agent_took_is_answered_and_marked_fallback() -> None:
     table = START + var("HOTLINE_AGISTATUS", "FAILURE", 6.2)
     table += var("HOTLINE_DISPOSITION", "fallback", 6.2)
     table += MENU.replace("HOTLINE_FLOW_RESULT Value=queue", "HOTLINE_X Value=y")
     table += AGENT_ANSWERS + caller_hangs_up(40.0)
     table += f"Hangup  {AGENT}  300.2  300.1  40.0  Cause=16 Cause-txt=Normal\n"
     record = record_of(table)
-    assert record.disposition is Disposition.FALLBACK
+    assert record.fallback and record.disposition is Disposition.ANSWERED
     assert record.agent == "1001" and record.wait_seconds == 5.0
 
 

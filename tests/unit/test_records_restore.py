@@ -51,7 +51,7 @@ def test_a_call_adopted_live_takes_the_variables_set_while_no_one_listened() -> 
     names = [e.detail["name"] for e in entries(updates) if e.kind == "var"]
     assert names == ["HOTLINE_DISPOSITION", "HOTLINE_DID", "HOTLINE_SIP_CALLID"]  # empty: unset
     done = final(run(ami(f"Hangup {CALLER} 7.1 7.1 1100 {UP} Cause=16"), b))
-    assert done.disposition is Disposition.FALLBACK
+    assert done.fallback and done.disposition is Disposition.ANSWERED
 
 
 def test_a_tracked_call_reads_back_only_changed_variables() -> None:
@@ -79,7 +79,8 @@ def test_a_restored_call_gets_its_flow_variables_back_from_the_timeline() -> Non
     assert b.adopt_unfinished([restored("1.1", True)], {"1.1": stored}) == []
     updates = b.reconcile([])  # it ended while the service was down
     record = final(updates)
-    assert record.disposition is Disposition.FALLBACK and record.end_estimated
+    assert record.fallback and record.disposition is Disposition.ANSWERED
+    assert record.end_estimated
     assert record.queue == "repair"
     assert [e.seq for e in entries(updates)] == [6]  # only the reconcile note; nothing re-noted
 
@@ -147,7 +148,8 @@ def test_the_legs_of_a_call_do_not_blank_its_variables() -> None:
     # the caller's own row gone: the agent's empty values still clear nothing
     b.reconcile([agent])
     done = final(run(ami("Hangup PJSIP/agent-1001-00000002 6.2 6.1 1100 Cause=16"), b))
-    assert done.disposition is Disposition.FALLBACK and done.did == "95598"
+    assert done.fallback and done.disposition is Disposition.ANSWERED
+    assert done.did == "95598"
 
 
 def test_a_snapshot_held_before_the_restore_squares_the_restored_calls() -> None:

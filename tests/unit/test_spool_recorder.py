@@ -491,7 +491,7 @@ async def test_events_of_a_stored_call_wait_until_the_database_gives_its_row(
         await recorder.flush()
         row = store.rows[linkedid]
         assert row.ended_at == T0 + timedelta(seconds=90) and row.started_at == T0
-        assert row.disposition is Disposition.FALLBACK
+        assert row.fallback and row.disposition is Disposition.ANSWERED
         seqs = [e.seq for _, entries in store.saved[1:] for e in entries]
         assert seqs == list(range(5, 5 + len(seqs))) and seqs
     finally:
