@@ -10,13 +10,19 @@ APT_PACKAGES := debootstrap espeak-ng sox chromium fonts-wqy-microhei
 # the console's Chinese text in the browser test's screenshots
 SYSTEM_FILES := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: run test setup system-deps settings secrets sandbox unit integration lint bench clean
+.PHONY: run test setup system-deps settings secrets sandbox prompts unit integration lint bench clean
 
 run: setup settings secrets sandbox
 	$(HOTLINE) run
 
-test: setup sandbox
-	$(BIN)/pytest
+# The suite in parallel: integration tests mostly wait on real calls, so more workers than
+# cores pays; each worker runs its own sandbox pair on its own ports. Tests marked
+# `exclusive` load every core on purpose and run alone afterwards.
+TEST_WORKERS ?= 3
+
+test: setup sandbox prompts
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -m "not exclusive"
+	$(BIN)/pytest -m exclusive
 
 setup: system-deps $(VENV)/.installed
 
@@ -43,8 +49,12 @@ secrets: $(VENV)/.installed
 sandbox: $(VENV)/.installed system-deps
 	$(HOTLINE) sandbox install
 
+# Built once here, not by every test worker at once (unchanged prompts are kept).
+prompts: sandbox
+	$(HOTLINE) prompts build
+
 unit: setup
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -n $(TEST_WORKERS) tests/unit
 
 integration: setup sandbox
 	$(BIN)/pytest tests/integration

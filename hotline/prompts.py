@@ -7,6 +7,7 @@ converted instead, so real recordings always win over synthesis.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ __all__ = ["LANGUAGES", "PromptBuildError", "PromptText", "build_prompts", "load
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("zh", "en")
+_FORMAT = "-r 8000 -c 1 -b 16"  # sox: what Asterisk plays without transcoding
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -81,29 +83,53 @@ def _run(argv: list[str]) -> None:
         raise PromptBuildError(f"{' '.join(argv[:2])} failed: {done.stderr.strip()[-500:]}")
 
 
+def _source_digest(text: str, voice: str, recorded: Path) -> str:
+    """What a prompt file is made from: its text and voice, or the recording's bytes."""
+    digest = hashlib.sha256(f"{_FORMAT}\0{voice}\0{text}".encode())
+    if recorded.exists():
+        digest.update(b"\0recorded\0" + recorded.read_bytes())
+    return digest.hexdigest()
+
+
 def build_prompts(
     source: Path, sound_dirs: Mapping[str, Path], recorded_dir: Path, voices: Mapping[str, str]
 ) -> list[Path]:
-    """Write ``<sound_dirs[lang]>/hotline/<name>.wav`` for every prompt and language."""
+    """Write ``<sound_dirs[lang]>/hotline/<name>.wav`` for every prompt and language.
+
+    A file already made from the same text, voice (or recording) is kept: a sidecar
+    ``.<name>.wav.source`` holds the digest of what it was made from. So every test
+    session and every ``make run`` does not synthesise the whole set again, and
+    processes that build at once never write the same file."""
     prompts = load_prompt_texts(source)
-    sox = _tool("sox", "sox")
-    espeak = _tool("espeak-ng", "espeak-ng")
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         for prompt in prompts:
             for lang in LANGUAGES:
                 target = sound_dirs[lang] / "hotline" / f"{prompt.name}.wav"
-                target.parent.mkdir(parents=True, exist_ok=True)
                 recorded = recorded_dir / lang / f"{prompt.name}.wav"
+                digest = _source_digest(prompt.texts[lang], voices[lang], recorded)
+                sidecar = target.with_name(f".{target.name}.source")
+                if target.exists() and _read(sidecar) == digest:
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                sox, espeak = _tool("sox", "sox"), _tool("espeak-ng", "espeak-ng")
                 if recorded.exists():
                     raw = recorded
                 else:
                     raw = Path(tmp) / f"{lang}-{prompt.name}.wav"
                     _run([espeak, "-v", voices[lang], "-w", str(raw), prompt.texts[lang]])
                 # Other instances may be playing the file: write aside, then swap it in.
-                partial = target.with_name(f".{target.stem}.partial.wav")
-                _run([sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(partial)])
+                partial = target.with_name(f".{target.stem}.{os.getpid()}.partial.wav")
+                _run([sox, str(raw), *_FORMAT.split(), str(partial)])
                 os.replace(partial, target)
+                sidecar.write_text(digest, encoding="ascii")
                 written.append(target)
-    log.info("built %d prompt files", len(written))
+    log.info("built %d prompt files (the others were up to date)", len(written))
     return written
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""

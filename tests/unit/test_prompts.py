@@ -99,3 +99,18 @@ def test_synthesised_and_recorded_prompts(tmp_path: Path) -> None:
         assert wav.getnframes() == 8000  # the recording's one second, not speech
     with wave.open(str(dirs["zh"] / "hotline/hi.wav")) as wav:
         assert wav.getnframes() != 8000
+    # built again: nothing changed, nothing made; a new text or recording is made again
+    assert build_prompts(source, dirs, tmp_path / "recorded", VOICES) == []
+    _write(source, "hi: {zh: 您好, en: hello}\n")
+    assert build_prompts(source, dirs, tmp_path / "recorded", VOICES) == [
+        dirs["zh"] / "hotline/hi.wav"
+    ]
+    subprocess.run(
+        ["sox", "-n", "-r", "8000", "-c", "1", str(recorded), "synth", "2", "sine", "500"],
+        check=True,
+    )
+    assert build_prompts(source, dirs, tmp_path / "recorded", VOICES) == [
+        dirs["en"] / "hotline/hi.wav"
+    ]
+    with wave.open(str(dirs["en"] / "hotline/hi.wav")) as wav:
+        assert wav.getnframes() == 16000
