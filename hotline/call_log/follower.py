@@ -207,8 +207,8 @@ class CallLogFollower:
     async def _store_position(self) -> None:
         """The first line of the oldest unsettled call, or the end of what was read."""
         position = next((call.first for call in self._calls.values()), self._tail.position)
-        if position == self._saved or not position.file_id:
-            return
+        if position == self._saved:
+            return  # (an empty file_id: the file Asterisk has yet to create, from its start)
         try:
             await self._positions.put(str(self.path), position)
         except DatabaseError as exc:

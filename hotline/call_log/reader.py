@@ -79,6 +79,8 @@ class LogTail:
         start = 0
         if position is not None and position.file_id in ids:
             start = ids.index(position.file_id)
+        elif position is not None and not position.file_id:
+            start = len(chain) - 1  # stored before Asterisk made the file: all of it is new
         elif position is not None:
             log.warning(
                 "call log: the file of the stored position (%s) is gone; reading %s from its start",

@@ -183,12 +183,22 @@ class ServiceProcess:
                     session.get(url) as response,
                 ):
                     report = await response.json()
-                if report.get("ami_connected") and report.get("dialer", {}).get("reconciled"):
+                if (
+                    report.get("ami_connected")
+                    and report.get("dialer", {}).get("reconciled")
+                    and followed_call_log(report)
+                ):
                     return
             except (aiohttp.ClientError, TimeoutError):
                 pass
             await asyncio.sleep(0.1)
         raise AssertionError(f"service not ready in {within:g} s:\n{self.log_text()[-3000:]}")
+
+
+def followed_call_log(health: dict[str, Any]) -> bool:
+    """The service has read Asterisk's call log once (its position is stored from then)."""
+    call_log = health.get("call_log")
+    return call_log is None or call_log.get("passes", 0) > 0
 
 
 def check_accounted(

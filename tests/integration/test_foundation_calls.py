@@ -80,7 +80,8 @@ async def test_fallback_serves_the_caller_when_fastagi_is_down(
     service.ami.subscribe(joined.append, ["QueueCallerJoin"])
     await service.agi.stop()
     record = await call_and_record(service, sandbox_settings, CallOptions(stay=12))
-    assert record.disposition is Disposition.FALLBACK
+    # no agent in the fallback queue: the caller waited there, then hung up
+    assert record.fallback and record.disposition is Disposition.ABANDONED_QUEUE
     assert record.answered_at is not None and record.ended_at is not None
     timeline = await service.records.timeline(record.linkedid)
     assert var_values(timeline, "HOTLINE_AGISTATUS") == ["FAILURE"]
@@ -102,7 +103,7 @@ async def test_fallback_serves_the_caller_when_the_flow_fails(
         timeline = await service.records.timeline(record.linkedid)
     finally:
         await service.stop()
-    assert record.disposition is Disposition.FALLBACK
+    assert record.fallback and record.disposition is Disposition.ABANDONED_QUEUE
     assert var_values(timeline, "HOTLINE_AGISTATUS") == ["SUCCESS"]
 
 

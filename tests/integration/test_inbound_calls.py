@@ -334,7 +334,7 @@ async def test_fallback_still_greets_when_the_service_is_down(
         await events.wait("QueueCallerJoin", Queue=inbound_settings.inbound.fallback_queue)
         await call.hangup()
     record = await record_of(service, call.sip_call_id)
-    assert record.disposition is Disposition.FALLBACK
+    assert record.fallback and record.disposition is Disposition.ABANDONED_QUEUE
     log = inbound_sandbox.hotline.log_file.read_text(encoding="utf-8", errors="replace")
     played = [line for line in log.splitlines() if record.channel in line and "Playing" in line]
     assert any("'hotline/welcome" in line for line in played), played[-5:]

@@ -46,6 +46,7 @@ from hotline.render import PROJECT_ROOT
 from hotline.sandbox import Sandbox
 from hotline.testcall import CallOptions, PlacedCall, place_call, wait_for_record
 from tests.integration.conftest import wait_until, write_settings_files
+from tests.integration.dialer_support import followed_call_log
 
 pytestmark = pytest.mark.asterisk
 
@@ -117,13 +118,14 @@ class ServiceProcess:
             return report
 
     async def wait_ready(self, within: float = 20.0) -> None:
-        """Poll /health until the service's AMI is logged in."""
+        """Poll /health until the service's AMI is logged in and it has read the call log."""
         deadline = asyncio.get_running_loop().time() + within
         while asyncio.get_running_loop().time() < deadline:
             if not self.running:
                 raise AssertionError(f"the service exited:\n{self.log_tail()}")
             try:
-                if (await self.health()).get("ami_connected"):
+                report = await self.health()
+                if report.get("ami_connected") and followed_call_log(report):
                     return
             except (aiohttp.ClientError, TimeoutError):
                 pass  # not listening yet

@@ -178,3 +178,17 @@ async def test_a_first_start_at_the_end_leaves_the_log_s_history_alone(
     write(log, ANSWERED.replace(LINKEDID.encode(), b"h-2.0"))
     await made.run_once()
     assert await records.get(LINKEDID) is None and await records.get("h-2.0") is not None
+
+
+async def test_a_position_stored_before_the_file_existed_reads_all_of_it(
+    engine: AsyncEngine, log: Path
+) -> None:
+    live, clock = Live(), Clock(END + timedelta(seconds=30))
+    made, records = follower(engine, log, live, clock, first_start="end")
+    await made.run_once()  # no call logged yet: Asterisk has not made the file
+    stored = await PositionStore(session_factory(engine)).get(str(log))
+    assert stored is not None and stored.file_id == ""
+    write(log, ANSWERED)  # calls while the service is down
+    again, _ = follower(engine, log, live, clock, first_start="end")
+    await again.run_once()
+    assert await records.get(LINKEDID) is not None
