@@ -120,4 +120,4 @@ def install_routes(app: web.Application, ops: Operations) -> None:
     app.router.add_post(f"/api/v1/campaigns/{ref}/{{action:start|pause|resume}}", guarded(_action))
     app.router.add_get("/api/v1/dnc", guarded(_dnc_list))
     app.router.add_post("/api/v1/dnc", guarded(_dnc_add))
-    app.router.add_delete(r"/api/v1/dnc/{number:\d{3,20}}", guarded(_dnc_remove))
+    app.router.add_delete(r"/api/v1/dnc/{number:[0-9]{3,20}}", guarded(_dnc_remove))

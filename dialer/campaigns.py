@@ -44,7 +44,7 @@ class CampaignSpec(BaseModel):
     type: CampaignType = CampaignType.IVR
     priority: int = Field(5, ge=0, le=100)
     trunk: str = Field(pattern=_TOKEN)
-    caller_id: str = Field("", pattern=r"^\d{0,20}$")
+    caller_id: str = Field("", pattern=r"^[0-9]{0,20}$")
     max_concurrent: int = Field(10, ge=1, le=10000)
     cps: float = Field(1.0, gt=0, le=500)
     timezone: str
@@ -231,7 +231,7 @@ def parse_hhmm(value: str) -> time:
     """``HH:MM`` (``24:00`` = end of day) as a time; the windows were validated before."""
     if value == "24:00":
         return time.max
-    match = re.fullmatch(r"(\d\d):(\d\d)", value)
+    match = re.fullmatch(r"([0-9]{2}):([0-9]{2})", value)
     if match is None:
         raise ValueError(f"{value!r} is not HH:MM")
     return time(int(match.group(1)), int(match.group(2)))

@@ -15,12 +15,13 @@ from typing import Any, Literal
 
 from dialer.campaigns import Campaign, SpecError, build_spec
 from dialer.contacts import Format, ImportRefused, Progress, parse_contacts
-from dialer.numbers import NumberGuard, normalize
+from dialer.numbers import NumberGuard
 from dialer.repository import CampaignExists, DialerRepository
 from dialer.scheduler import calling_status
 from dialer.states import CampaignStatus, CampaignType
 from hotline.config import Settings
 from hotline.config_dialer import DialerSettings
+from hotline.phone import dnc_number
 from hotline.record_fields import utc_now
 
 __all__ = [
@@ -161,10 +162,8 @@ class Operations:
 
     async def add_dnc(self, number: str, reason: str = "", source: str = "api") -> str:
         try:
-            normal = normalize(number)
-        except ValueError:
-            if not number.isdigit() or not 3 <= len(number) <= 20:
-                raise OperationError(400, "number", f"{number!r}: not a phone number") from None
-            normal = number
+            normal = dnc_number(number)
+        except ValueError as exc:
+            raise OperationError(400, "number", str(exc)) from None
         await self.repo.add_dnc(normal, source, reason)
         return normal

@@ -93,7 +93,7 @@ async def originate(
     if not guard.allowed(claim.number):  # the last check before anything leaves the host
         log.warning("[%s] toll-fraud guard refused %s", claim.code, claim.number)
         return Outcome.BLOCKED, "refused by the toll-fraud guard"
-    if campaign.agent_first and not _AGENT.match(claim.agent):
+    if campaign.agent_first and not _AGENT.fullmatch(claim.agent):
         log.warning("[%s] no valid agent %r to ring first", claim.code, claim.agent[:16])
         return Outcome.REFUSED, f"no valid agent {claim.agent[:16]!r} to ring first"
     headers = originate_headers(claim, campaign, settings)

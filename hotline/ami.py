@@ -6,6 +6,9 @@ Rules this module guarantees (panoramisk's defaults differ, see :mod:`hotline.am
   other action (Originate above all) is written at most once; if the connection drops
   before its response the caller gets ``AmiError("… outcome unknown …")``.
 * While disconnected, :meth:`AmiClient.action` raises :class:`AmiNotConnected` at once.
+* Every action passes :func:`hotline.ami_headers.check_action` before a byte is written:
+  a value with a CR, LF or other control character is refused (``UnsafeAmiHeader``), so
+  no input can smuggle a second action into the stream.
 * ``OriginateResponse`` (and any event carrying the ActionID of an action that already got
   its response) reaches subscribers; the rows of a list action belong to its response.
 * Subscribers run inside the AMI reader and must not block: Asterisk drops a reader that
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hotline.ami_actions import RETRYABLE_ACTIONS, AmiAction, AmiEvent, AmiManager, AmiProtocol
+from hotline.ami_headers import check_action
 from hotline.config import AsteriskSettings
 from hotline.errors import AmiError, AmiNotConnected
 
@@ -174,6 +178,7 @@ class AmiClient:
         """Send one action; allow-listed reads survive a reconnect, anything else is sent once."""
         if {key.lower() for key in headers} & {"action", "actionid"}:
             raise ValueError("Action and ActionID are set by the client")
+        check_action(name, headers)  # the one gate: no CR/LF, no smuggled second action
         return await self._request(name, headers, retry=name.lower() in RETRYABLE_ACTIONS)
 
     async def _request(

@@ -77,10 +77,10 @@ def parse_call_query(
         raise ValueError("disposition: not a known disposition")
     for name in ("queue", "agent"):
         value = query.get(name)
-        if value is not None and not _TOKEN.match(value):
+        if value is not None and not _TOKEN.fullmatch(value):
             raise ValueError(f"{name}: 1-64 letters, digits, '.', '-' or '_'")
     number = query.get("number", "")
-    if number and not _NUMBER.match(number):
+    if number and not _NUMBER.fullmatch(number):
         raise ValueError("number: digits with an optional leading +, 3 to 20 characters")
     since, until = _time(query, "since"), _time(query, "until")
     if since is not None and until is not None and until <= since:

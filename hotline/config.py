@@ -18,7 +18,6 @@ from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -35,6 +34,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from hotline import yaml_strict
 from hotline.call_log.config import CallLogSettings
 from hotline.config_apology import ApologySettings
 from hotline.config_callbacks import CallbackSettings
@@ -71,6 +71,14 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _printable_secret(value: SecretStr) -> SecretStr:
+    """A secret is written into AMI's Login and manager.conf: no line break, no control."""
+    plain = value.get_secret_value()
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in plain):
+        raise ValueError("must not hold line breaks or other control characters")
+    return value
+
+
 def _loopback(value: str) -> str:
     """AMI, FastAGI and the API are control planes: they must not face the network."""
     if not ip_address(value).is_loopback:
@@ -94,6 +102,7 @@ class AsteriskSettings(_Section):
     required_major: int = Field(22, ge=16)
 
     _check_ami_host = field_validator("ami_host")(_loopback)
+    _check_secret = field_validator("ami_secret")(_printable_secret)
 
     @model_validator(mode="after")
     def _rtp_range(self) -> AsteriskSettings:
@@ -119,6 +128,7 @@ class CarrierSettings(_Section):
     ari_port: int = Field(8088, ge=1, le=65535)
 
     _check_ami_host = field_validator("ami_host")(_loopback)
+    _check_secret = field_validator("ami_secret")(_printable_secret)
 
 
 class AgiSettings(_Section):
@@ -150,6 +160,7 @@ class WebSettings(_Section):
     token: SecretStr = SecretStr("")
 
     _check_host = field_validator("host")(_loopback)
+    _check_token = field_validator("token")(_printable_secret)
 
 
 class InboundSettings(_Section):
@@ -266,10 +277,7 @@ def _read_yaml(path: Path, what: str) -> dict[str, Any]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read {what}: {exc}"]) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from exc
+    data = yaml_strict.load(text, str(path))
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 __all__ = ["ApologySettings", "SmsSettings"]
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 class SmsSettings(BaseModel):
@@ -53,7 +53,7 @@ class ApologySettings(BaseModel):
     @field_validator("deadline")
     @classmethod
     def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
+        if not _HHMM.fullmatch(value):
             raise ValueError("HH:MM, e.g. 23:59")
         return value
 

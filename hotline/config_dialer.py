@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hotline.digit_patterns import digit_pattern_problem
+from hotline.phone import dnc_number
+
 __all__ = [
     "DEFAULT_RETRY",
     "DEFAULT_WINDOWS",
@@ -39,11 +42,11 @@ DEFAULT_RETRY: dict[str, int] = {
     "later": 1800,
 }
 _TOKEN = r"^[A-Za-z0-9_-]{1,64}$"
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
 
 
 def _parse_hhmm(value: str) -> time:
-    if not _HHMM.match(value):
+    if not _HHMM.fullmatch(value):
         raise ValueError(f"{value!r} is not a time of day HH:MM")
     if value == "24:00":
         return time.max
@@ -101,7 +104,7 @@ class DialerSettings(BaseModel):
     #: Toll-fraud guard: a number is dialled only if it fully matches one of these. The
     #: defaults are mainland mobiles (1[3-9] + 9 digits) and landlines with area code.
     allowed_patterns: list[str] = Field(
-        default_factory=lambda: [r"1[3-9]\d{9}", r"0[1-9]\d{8,10}"], min_length=1
+        default_factory=lambda: [r"1[3-9][0-9]{9}", r"0[1-9][0-9]{8,10}"], min_length=1
     )
     #: Numbers no campaign dials (merged into the DNC table at start, source "config").
     dnc: list[str] = Field(default_factory=list)
@@ -131,21 +134,24 @@ class DialerSettings(BaseModel):
 
     @field_validator("allowed_patterns")
     @classmethod
-    def _patterns_compile(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern {pattern!r} does not compile: {exc}") from exc
+    def _digit_patterns(cls, value: list[str]) -> list[str]:
+        for index, pattern in enumerate(value):
+            problem = digit_pattern_problem(pattern)
+            if problem:
+                raise ValueError(f"[{index}] {pattern!r} {problem}")
         return value
 
     @field_validator("dnc")
     @classmethod
-    def _dnc_digits(cls, value: list[str]) -> list[str]:
-        for number in value:
-            if not re.fullmatch(r"\d{3,20}", number):
-                raise ValueError(f"DNC number {number!r}: digits only, 3 to 20")
-        return value
+    def _dnc_numbers(cls, value: list[str]) -> list[str]:
+        """Normalised as the API's entries are (``8613900001234`` is ``13900001234``)."""
+        numbers = []
+        for index, raw in enumerate(value):
+            try:
+                numbers.append(dnc_number(raw))
+            except ValueError as exc:
+                raise ValueError(f"[{index}] {exc}") from None
+        return list(dict.fromkeys(numbers))
 
     _check_timezone = field_validator("timezone")(check_timezone)
     _check_windows = field_validator("windows")(check_windows)

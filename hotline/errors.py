@@ -4,7 +4,9 @@ HotlineError
 ├── ConfigError          settings or a config file is invalid; carries every problem found
 ├── DatabaseError        the database refused or is unreachable (converted at the repository)
 ├── AmiError             the AMI connection failed or an action was refused
-│   └── AmiNotConnected  an action was attempted while the connection is down
+│   ├── AmiNotConnected  an action was attempted while the connection is down
+│   └── UnsafeAmiHeader  an action could smuggle another (a CR/LF, a control character):
+│                        refused by the client before anything was sent
 ├── AgiError             a FastAGI exchange failed
 │   └── AgiHangup        the channel hung up mid-flow (flows end cleanly on it)
 └── SandboxError         the embedded Asterisk could not be installed, started or reached
@@ -24,6 +26,7 @@ __all__ = [
     "DatabaseError",
     "HotlineError",
     "SandboxError",
+    "UnsafeAmiHeader",
 ]
 
 
@@ -49,6 +52,11 @@ class AmiError(HotlineError):
 
 class AmiNotConnected(AmiError):
     """The AMI connection is down; nothing was sent."""
+
+
+class UnsafeAmiHeader(AmiError, ValueError):
+    """An action name, header or value that AMI could read as more than one action (or as
+    something else than it is); nothing was sent. Also a ``ValueError``: it is bad input."""
 
 
 class AgiError(HotlineError):

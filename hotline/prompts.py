@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from hotline import yaml_strict
 from hotline.errors import ConfigError, HotlineError
 
 __all__ = ["LANGUAGES", "PromptBuildError", "PromptText", "build_prompts", "load_prompt_texts"]
@@ -44,15 +43,16 @@ class PromptText:
 def load_prompt_texts(path: Path) -> list[PromptText]:
     """Read and check the prompt file; every problem is reported with its key."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise ConfigError([f"{path}: {exc}"]) from exc
+    data = yaml_strict.load(text, str(path))  # a prompt key given twice: refused by line
     if not isinstance(data, dict):
         raise ConfigError([f"{path}: must map prompt names to texts"])
     problems: list[str] = []
     prompts = []
     for name, texts in data.items():
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             problems.append(f"{name}: prompt names are lower-case letters, digits and '-'")
             continue
         if not isinstance(texts, dict) or not all(isinstance(t, str) for t in texts.values()):

@@ -40,7 +40,7 @@ _WORD_CUT = re.compile(r"[^A-Za-z0-9_]")
 _TEXT_CUT = re.compile(r"[^\w .,'@:+\-/()]")
 _PATH_CUT = re.compile(r"[^\w*#>/.:\-]")
 _AGENT = re.compile(r"^[A-Za-z]+/agent-([0-9]{1,16})$")
-_DURATION = re.compile(r"^(\d{1,6}):(\d{1,2}):(\d{1,2})$")
+_DURATION = re.compile(r"([0-9]{1,6}):([0-9]{1,2}):([0-9]{1,2})")
 _UP_STATE = "6"  # AST_STATE_UP
 
 
@@ -106,7 +106,7 @@ def agent_id(interface: str | None, member_name: str | None = None) -> str:
     Members that are not one of our agent endpoints keep their (cut) member name, so a
     record still says who took the call.
     """
-    match = _AGENT.match((interface or "").strip())
+    match = _AGENT.fullmatch((interface or "").strip())
     if match:
         return match.group(1)
     return safe_token(member_name or interface, 64)
@@ -122,7 +122,7 @@ def parse_int(value: str | None) -> int | None:
 
 def parse_duration(value: str | None) -> timedelta:
     """CoreShowChannel ``Duration`` ``HH:MM:SS``; zero when absent or malformed."""
-    match = _DURATION.match((value or "").strip())
+    match = _DURATION.fullmatch((value or "").strip())
     if match is None:
         return timedelta(0)
     hours, minutes, seconds = (int(part) for part in match.groups())

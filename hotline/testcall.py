@@ -49,7 +49,7 @@ class CallOptions:
     answer_timeout: float = 30.0
 
     def __post_init__(self) -> None:
-        if not _DTMF.match(self.press):
+        if not _DTMF.fullmatch(self.press):
             raise ValueError("press: digits 0-9, * and # only (w = half-second pause)")
         if self.caller and not self.caller.isdigit():
             raise ValueError("caller: digits only")
@@ -154,7 +154,7 @@ class LiveCall:
 
     async def press(self, digits: str, *, tone_ms: int = 200, gap: float = 0.15) -> None:
         """Send keys now, one RFC 4733 event each (``w`` waits 0.5 s)."""
-        if not _DTMF.match(digits):
+        if not _DTMF.fullmatch(digits):
             raise ValueError("press: digits 0-9, * and # only (w = half-second pause)")
         for digit in digits:
             if digit in "wW":

@@ -15,8 +15,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from hotline import yaml_strict
 from hotline.config import Settings
 from hotline.errors import ConfigError
 from hotline.prompts import load_prompt_texts
@@ -65,21 +64,6 @@ class _Problems:
 
     def add(self, path: str, message: str) -> None:
         self.lines.append(f"{self.source}: {path}: {message}")
-
-
-def _duplicates(node: yaml.Node, path: str, problems: _Problems) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value in node.value:
-            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
-            where = f"{path}.{key}" if path else key
-            if key in seen:
-                problems.add(where, f"duplicate key (line {key_node.start_mark.line + 1})")
-            seen.add(key)
-            _duplicates(value, where, problems)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _duplicates(item, f"{path}.{index}", problems)
 
 
 def _mapping(value: Any, path: str, allowed: Collection[str], problems: _Problems) -> bool:
@@ -204,13 +188,7 @@ def parse_menu(
 ) -> Menu:
     """Check the menu text; raise ConfigError with every problem, or return the Menu."""
     problems = _Problems(source)
-    try:
-        root_node = yaml.compose(text, Loader=yaml.SafeLoader)
-        if root_node is not None:
-            _duplicates(root_node, "", problems)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{source}: not valid YAML: {exc}"]) from exc
+    data = yaml_strict.load(text, source)
     if not _mapping(data, "(top level)", _TOP, problems):
         raise ConfigError(problems.lines)
     parser = _Parser(queues, prompts, problems)

@@ -83,7 +83,7 @@ class _Collector:
 
     def _ticket(self, text: dict[str, str]) -> Ticket:
         for name in ("ticket_id", "acceptance_no", "agent"):
-            if not _TOKEN.match(text[name]):
+            if not _TOKEN.fullmatch(text[name]):
                 raise ValueError(f"{name}: 1-64 letters, digits, '.', '-' or '_'")
         try:
             number = normalize(text["number"])

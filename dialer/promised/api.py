@@ -28,7 +28,7 @@ from ivr.routes import callback_json
 
 __all__ = ["PromiseApi", "install_routes", "parse_promise"]
 
-_TOKEN = re.compile(r"^[\w.-]{1,64}$")
+_TOKEN = re.compile(r"[\w.-]{1,64}")  # (fullmatch: no trailing newline slips through)
 _FIELDS = frozenset(
     {"number", "due_by", "not_before", "queue", "category", "promised_by", "note", "agent"}
 )
@@ -62,7 +62,8 @@ def _time(body: dict[str, Any], name: str) -> datetime | None:
 
 def _text(body: dict[str, Any], name: str, limit: int, pattern: re.Pattern[str] | None) -> str:
     raw = body.get(name, "")
-    if not isinstance(raw, str) or len(raw) > limit or (raw and pattern and not pattern.match(raw)):
+    unfit = bool(raw) and pattern is not None and pattern.fullmatch(str(raw)) is None
+    if not isinstance(raw, str) or len(raw) > limit or unfit:
         rule = "letters, digits, '.', '-' or '_'" if pattern else "text"
         raise OperationError(400, name, f"{name}: {rule}, at most {limit} characters")
     return raw.strip()

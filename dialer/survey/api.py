@@ -40,5 +40,5 @@ def install_routes(app: web.Application, ops: SurveyOps) -> None:
     app[SURVEY] = ops
     ref = r"{ref:[\w.-]{1,64}}"
     app.router.add_post(f"/api/v1/campaigns/{ref}/orders", guarded(_import))
-    app.router.add_get(r"/api/v1/survey/samples/{id:\d{1,9}}", guarded(_sample))
+    app.router.add_get(r"/api/v1/survey/samples/{id:[0-9]{1,9}}", guarded(_sample))
     app.router.add_get(f"/api/v1/campaigns/{ref}/survey-responses", guarded(_responses))

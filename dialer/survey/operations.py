@@ -60,7 +60,7 @@ class SurveyOps:
             )
         if campaign.status is CampaignStatus.FINISHED:
             raise OperationError(409, "status", f"campaign {campaign.name} is finished")
-        if seed is not None and not _SEED.match(seed):
+        if seed is not None and not _SEED.fullmatch(seed):
             raise OperationError(400, "seed", "seed: 1-64 letters, digits, '.', '-' or '_'")
         try:
             parsed = parse_orders(data, fmt, self.ops.guard, campaign.timezone)

@@ -73,7 +73,7 @@ class _Collector:
 
     def _order(self, row: Mapping[str, Any], keys: Mapping[str, str]) -> WorkOrder:
         text = {name: str(row.get(key) or "").strip() for name, key in keys.items()}
-        if not _TOKEN.match(text["order_id"]):
+        if not _TOKEN.fullmatch(text["order_id"]):
             raise ValueError("order_id: 1-64 letters, digits, '.', '-' or '_'")
         try:
             number = normalize(text["number"])
@@ -81,9 +81,9 @@ class _Collector:
             raise ValueError(f"number {text['number']:.32}: {exc}") from None
         if not self.guard.allowed(number):
             raise ValueError(f"number {number}: not an allowed destination (toll-fraud guard)")
-        if not _CATEGORY.match(text["category"]):
+        if not _CATEGORY.fullmatch(text["category"]):
             raise ValueError("category: 1-32 letters, digits, '-' or '_'")
-        if not _TOKEN.match(text["technician"]):
+        if not _TOKEN.fullmatch(text["technician"]):
             raise ValueError("technician: 1-64 letters, digits, '.', '-' or '_'")
         try:
             done = datetime.fromisoformat(text["completed_at"])

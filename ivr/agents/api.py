@@ -27,12 +27,13 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from hotline.ami_headers import unsafe_char
 from hotline.errors import AmiError, AmiNotConnected, DatabaseError
 from ivr.agents.control import AgentControl, AgentError, NotLoggedIn, UnknownAgent
 from ivr.agents.tracker import AgentCall, AgentState, AgentTracker
 from ivr.lookup import Customer, CustomerDirectory
 
-__all__ = ["AgentsApi", "agent_json", "install_routes"]
+__all__ = ["AgentsApi", "agent_json", "check_body", "install_routes"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,11 @@ async def _body(request: web.Request) -> dict[str, Any]:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ValueError("body: not valid JSON") from None
+    return check_body(body)
+
+
+def check_body(body: Any) -> dict[str, Any]:
+    """A login/logout/pause body as parsed JSON; ValueError naming the bad field."""
     if body is None:
         return {}
     if not isinstance(body, dict):
@@ -106,8 +112,12 @@ async def _body(request: web.Request) -> dict[str, Any]:
         raise ValueError("queues: a list of queue names")
     if len(queues) > _MAX_BODY_QUEUES:
         raise ValueError(f"queues: at most {_MAX_BODY_QUEUES}")
-    if not isinstance(body.get("reason", ""), str) or len(body.get("reason", "")) > 64:
+    reason = body.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > 64:
         raise ValueError("reason: a string of at most 64 characters")
+    unsafe = unsafe_char(reason)
+    if unsafe:  # a CR/LF would end the AMI header and start an action of the caller's
+        raise ValueError(f"reason: control characters are not allowed ({unsafe})")
     return body
 
 

@@ -90,7 +90,7 @@ async def apology_whisper_flow(call: AgiChannel, deps: ApologyDeps) -> None:
     ``HOTLINE_WHISPERED=1`` lets the dialplan dial the customer."""
     code = call.args[0] if call.args else call.linkedid
     ticket = None
-    if _CODE.match(code):
+    if _CODE.fullmatch(code):
         ticket = await bounded(call, "ticket look-up", deps.book.begin(code), LOOKUP_SECONDS)
     if ticket is None:
         log.warning("[%s] apology whisper: no open ticket for %s", call.linkedid, code[:64])
@@ -112,7 +112,7 @@ Talk = Callable[[AgiChannel, ApologyDeps, "TicketLike"], Awaitable[str]]
 
 async def _with_ticket(call: AgiChannel, deps: ApologyDeps, talk: Talk) -> None:
     code = call.args[0] if call.args else call.linkedid
-    if not _CODE.match(code):
+    if not _CODE.fullmatch(code):
         log.warning("[%s] apology: refused attempt code %r", call.linkedid, code[:80])
         return
     ticket = await bounded(call, "ticket look-up", deps.book.begin(code), LOOKUP_SECONDS)

@@ -77,9 +77,9 @@ def hours_speech(hours: BusinessHours) -> list[Part]:
         for day in range(1, 8):
             if day < 7 and week[day] == week[first]:
                 continue
-            parts.append(Play(f"day-{first + 1}"))
+            parts.append(Play(f"weekday-{first + 1}"))  # 周一…周日 (day-N is a date's 一日…)
             if day - 1 > first:
-                parts += [Play("hours-to"), Play(f"day-{day}")]
+                parts += [Play("hours-to"), Play(f"weekday-{day}")]
             parts += _spans(week[first])
             first = day
     if hours.settings.public_holidays and hours.settings.force == "auto":

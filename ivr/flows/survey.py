@@ -121,7 +121,7 @@ class _Call:
 
 async def survey_flow(call: AgiChannel, deps: SurveyDeps) -> None:
     code = call.args[0] if call.args else call.linkedid
-    if not _CODE.match(code):
+    if not _CODE.fullmatch(code):
         log.warning("[%s] survey: refused attempt code %r", call.linkedid, code[:80])
         return
     facts = await bounded(

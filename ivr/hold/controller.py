@@ -103,7 +103,7 @@ class HoldController:
             if not (linkedid and valid_channel(agent_channel) and valid_channel(peer)):
                 log.warning("[%s] hold key without a usable peer ignored", linkedid or "-")
                 return
-            match = _AGENT_CHANNEL.match(agent_channel)
+            match = _AGENT_CHANNEL.fullmatch(agent_channel)
             agent = match.group(1) if match else agent_channel
             call = self._calls[linkedid] = _Call(
                 HoldParties(linkedid, peer, agent_channel, agent), HoldCall(self._limits)

@@ -527,6 +527,28 @@ async def test_api_errors_name_the_problem(
     assert field in (await response.json())["error"]
 
 
+async def test_the_api_refuses_a_smuggled_pause_reason_by_name(
+    client: TestClient[Any, Any],
+    queue_ami: QueueAmi,
+    feature: AgentsFeature,
+) -> None:
+    assert (await client.post("/api/v1/agents/1001/login", headers=AUTH)).status == 200
+    await until(lambda: logged_in(feature))
+    before = len(queue_ami.raw)
+    response = await client.post(
+        "/api/v1/agents/1001/pause",
+        json={"reason": "lunch\r\n\r\nAction: Hangup\r\nChannel: /./"},
+        headers=AUTH,
+    )
+    assert response.status == 400
+    assert (await response.json())["error"].startswith("reason: control characters")
+    for path in ("/api/v1/agents/1001%0A/pause", "/api/v1/agents/%D9%A1%D9%A0%D9%A0%D9%A1/pause"):
+        assert (await client.post(path, json={}, headers=AUTH)).status == 404
+    await asyncio.sleep(0.1)
+    sent = bytes(queue_ami.raw)[before:]
+    assert b"Hangup" not in sent and b"QueuePause" not in sent  # nothing reached AMI
+
+
 async def test_api_is_behind_the_token(client: TestClient[Any, Any]) -> None:
     assert (await client.get("/api/v1/agents")).status == 401
     assert (await client.post("/api/v1/agents/1001/login")).status == 401

@@ -33,6 +33,7 @@ class FakeAmi:
 
     def __init__(self) -> None:
         self.received: list[Headers] = []  # every action, across all connections
+        self.raw = bytearray()  # every byte received, across all connections
         self.accepted: list[float] = []  # monotonic time of each accepted connection
         self.channels = [_channel("PJSIP/agent1-00000001", "1700000000.1")]
         self.drop_on: set[str] = set()  # one-shot: close without replying to this action
@@ -83,6 +84,7 @@ class FakeAmi:
         try:
             while True:
                 raw = await reader.readuntil(b"\r\n\r\n")
+                self.raw += raw
                 action = dict(
                     line.split(": ", 1) for line in raw.decode().split("\r\n") if ": " in line
                 )

@@ -332,3 +332,76 @@ def test_fallback_queue_must_be_a_configured_queue(tmp_path: Path) -> None:
     config = write(tmp_path / "hotline.yaml", "inbound:\n  fallback_queue: nowhere\n")
     problems = problems_of(config, tmp_path / "none.yaml")
     assert len(problems) == 1 and "'nowhere' is not one of the configured queues" in problems[0]
+
+
+def test_a_section_given_twice_is_refused_by_line(tmp_path: Path) -> None:
+    """PyYAML keeps the last: a second dialer section dropped the first's allow-list."""
+    config = write(
+        tmp_path / "hotline.yaml",
+        "dialer:\n  allowed_patterns: ['1[3-9][0-9]{9}']\ninbound:\n  number: '95007'\n"
+        "dialer:\n  max_attempts: 2\n",
+    )
+    assert problems_of(config, tmp_path / "none.yaml") == [
+        f"{config}: dialer: duplicate key (line 5; first at line 1)"
+    ]
+    secrets = write(tmp_path / "s.yaml", "web: {token: a}\nweb: {token: b}\n")
+    assert problems_of(write(tmp_path / "empty.yaml", ""), secrets) == [
+        f"{secrets}: web: duplicate key (line 2; first at line 1)"
+    ]
+
+
+def test_a_yaml_error_says_where(tmp_path: Path) -> None:
+    config = write(tmp_path / "hotline.yaml", "inbound:\n  number: [95007\n")
+    [problem] = problems_of(config, tmp_path / "none.yaml")
+    assert problem.startswith(f"{config}: not valid YAML: line 3, column 1")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        (".*", "any character"),
+        ("[0-9]+", "more than 20 digits"),
+        (r"\w{11}", "more than digits"),
+        ("1[3-9].{9}", "any character"),
+        ("(", "does not compile"),
+        ("12", "fewer than 3"),
+    ],
+)
+def test_the_allow_list_takes_bounded_digit_patterns_only(
+    tmp_path: Path, pattern: str, why: str
+) -> None:
+    config = write(
+        tmp_path / "hotline.yaml", yaml.safe_dump({"dialer": {"allowed_patterns": [pattern]}})
+    )
+    [problem] = problems_of(config, tmp_path / "none.yaml")
+    assert problem.startswith("dialer.allowed_patterns: Value error, [0] ") and why in problem
+
+
+def test_the_allow_list_matches_ascii_digits_only() -> None:
+    from dialer.numbers import NumberGuard
+
+    guard = NumberGuard(Settings().dialer.allowed_patterns)
+    assert guard.allowed("13900001234")
+    assert not guard.allowed("١٣٩٠٠٠٠١٢٣٤")  # Arabic-Indic digits: \d alone took them
+    assert not guard.allowed("１３９００００１２３４")
+    assert not guard.allowed("13900001234\n")
+
+
+def test_dnc_numbers_in_the_settings_are_normalised_like_the_apis(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "hotline.yaml",
+        yaml.safe_dump({"dialer": {"dnc": ["8613900001234", "+86 139 0000 1235", "95007"]}}),
+    )
+    settings = load_settings(config, tmp_path / "none.yaml")
+    assert settings.dialer.dnc == ["13900001234", "13900001235", "95007"]
+    bad = write(tmp_path / "bad.yaml", yaml.safe_dump({"dialer": {"dnc": ["１２３４５"]}}))
+    [problem] = problems_of(bad, tmp_path / "none.yaml")
+    assert problem.startswith("dialer.dnc: Value error, [0] ")
+
+
+def test_a_secret_with_a_line_break_is_refused(tmp_path: Path) -> None:
+    secrets = write(
+        tmp_path / "s.yaml", yaml.safe_dump({"asterisk": {"ami_secret": "pw\r\nAction: X"}})
+    )
+    [problem] = problems_of(write(tmp_path / "empty.yaml", ""), secrets)
+    assert problem.startswith("asterisk.ami_secret:") and "control characters" in problem

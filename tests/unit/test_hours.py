@@ -15,6 +15,8 @@ from pydantic import ValidationError
 from hotline.config import load_settings
 from hotline.config_inbound import HoursSettings, IvrSettings, parse_range
 from hotline.errors import ConfigError
+from hotline.prompts import load_prompt_texts
+from hotline.render import PROJECT_ROOT
 from ivr.flows.speech import Number, Play, hours_speech
 from ivr.hours import BusinessHours
 
@@ -196,15 +198,15 @@ def test_hours_speech_groups_equal_days_and_says_the_holiday_hours() -> None:
     oclock, to = Play("hours-oclock"), Play("hours-to")
     assert hours_speech(week) == [
         Play("hours-intro"),
-        Play("day-1"),
+        Play("weekday-1"),
         to,
-        Play("day-5"),
+        Play("weekday-5"),
         Number(8),
         oclock,
         to,
         Number(20),
         oclock,
-        Play("day-6"),
+        Play("weekday-6"),
         Number(9),
         oclock,
         to,
@@ -212,11 +214,22 @@ def test_hours_speech_groups_equal_days_and_says_the_holiday_hours() -> None:
         oclock,
         Number(30),
         Play("hours-minutes"),
-        Play("day-7"),
+        Play("weekday-7"),
         Play("hours-closed"),
         Play("hours-holiday"),
         Play("hours-closed"),
     ]
+
+
+def test_the_hours_message_says_the_weekdays_not_dates() -> None:
+    """The words the caller hears, from the prompt texts: 周一至周五, not 一日至五日."""
+    texts = {
+        p.name: p.texts["zh"] for p in load_prompt_texts(PROJECT_ROOT / "prompts/prompts.yaml")
+    }
+    week = hours(sat=["09:00-17:30"], sun=[], holiday=[])
+    spoken = [texts[part.prompt] for part in hours_speech(week) if isinstance(part, Play)]
+    assert spoken[1:4] == ["周一", "至", "周五"]
+    assert "周六" in spoken and "周日" in spoken and "一日" not in spoken
 
 
 def test_hours_speech_every_day_and_without_holidays() -> None:

@@ -85,7 +85,7 @@ def test_the_shipped_menu_loads_with_the_default_settings() -> None:
         (
             '"2": {label: 报修,',
             '"1": {label: 报修,',
-            "menu.yaml: menus.main.options.1: duplicate key (line 9)",
+            "menu.yaml: menus.main.options.1: duplicate key (line 9; first at line 8)",
         ),
         (
             "prompt: menu-billing",
