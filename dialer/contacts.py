@@ -14,13 +14,12 @@ keys (or ``{"contacts": [...]}``); each object's line in the file is reported.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dialer.csv_lines import CsvLine, csv_lines
 from dialer.numbers import NumberGuard, normalize
 from hotline.config_dialer import check_timezone
 
@@ -158,16 +157,20 @@ class _Collector:
         )
 
 
+def csv_header(lines: Iterator[CsvLine]) -> list[str]:
+    """The first line's column names; ``ImportRefused`` when there is none or it is not CSV."""
+    first = next(lines, None)
+    if first is None:
+        raise ImportRefused("the file is empty; nothing was imported")
+    if first.error:
+        raise ImportRefused(f"header (line {first.line}): {first.error}; nothing was imported")
+    return [name.strip() for name in first.fields]
+
+
 def _csv_rows(text: str, collector: _Collector, progress: Progress | None) -> None:
     total = text.count("\n") + 1
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportRefused("the file is empty; nothing was imported") from None
-    except csv.Error as exc:
-        raise ImportRefused(f"header: not CSV ({exc}); nothing was imported") from exc
-    header = [name.strip() for name in header]
+    lines = csv_lines(text)
+    header = csv_header(lines)
     number_key = pick_key(header, _NUMBER_KEYS)
     if number_key is None:
         raise ImportRefused(
@@ -176,14 +179,11 @@ def _csv_rows(text: str, collector: _Collector, progress: Progress | None) -> No
         )
     if len(set(header)) != len(header) or "" in header:
         raise ImportRefused("header: empty or repeated column names; nothing was imported")
-    while True:
-        line = reader.line_num + 1  # where the record starts (a quoted field may span lines)
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            collector.result.rejected.append(Rejected(line, f"not CSV: {exc}"))
+    for record in lines:
+        line, fields = record.line, record.fields
+        if record.error:
+            collector.result.rows += 1
+            collector.result.rejected.append(Rejected(line, record.error))
             continue
         if not any(cell.strip() for cell in fields):
             continue  # blank line
@@ -212,6 +212,7 @@ def json_items(text: str) -> Iterator[tuple[int, Any]]:
         raise ImportRefused("JSON: expected an array of contacts; nothing was imported")
     position = start + 1
     length = len(text)
+    line, counted = 1, 0  # lines counted up to ``counted`` (once: not from the start per item)
     while True:
         while position < length and text[position] in " \t\r\n,":
             position += 1
@@ -223,7 +224,9 @@ def json_items(text: str) -> Iterator[tuple[int, Any]]:
             item, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as exc:
             raise ImportRefused(f"JSON: {exc}; nothing was imported") from exc
-        yield text.count("\n", 0, position) + 1, item
+        line += text.count("\n", counted, position)
+        counted = position
+        yield line, item
         position = end
 
 

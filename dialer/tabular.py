@@ -7,12 +7,11 @@ each row goes to the sink, which validates it or rejects it with its line.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from dialer.contacts import Format, ImportRefused, decode_text, json_items, pick_key
+from dialer.contacts import Format, ImportRefused, csv_header, decode_text, json_items, pick_key
+from dialer.csv_lines import csv_lines
 
 __all__ = ["RowSink", "column_keys", "read_rows"]
 
@@ -65,22 +64,13 @@ def read_rows(
 
 
 def _csv(text: str, keys_of: Callable[[list[str]], dict[str, str]], sink: RowSink) -> None:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        raise ImportRefused("the file is empty; nothing was imported") from None
-    except csv.Error as exc:
-        raise ImportRefused(f"header: not CSV ({exc}); nothing was imported") from exc
+    lines = csv_lines(text)
+    header = csv_header(lines)
     keys = keys_of(header)
-    while True:
-        line = reader.line_num + 1  # where the record starts (a quoted field may span lines)
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            sink.reject(line, f"not CSV: {exc}")
+    for record in lines:
+        line, fields = record.line, record.fields
+        if record.error:
+            sink.reject(line, record.error)
             continue
         if not any(cell.strip() for cell in fields):
             continue

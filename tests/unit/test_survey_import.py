@@ -57,6 +57,16 @@ def test_bad_rows_are_named_by_line_and_field() -> None:
     assert reasons[8].startswith("order_id:")
 
 
+def test_an_unclosed_quote_in_work_orders_costs_its_line_only() -> None:
+    rows = orders_csv(300).decode().splitlines()
+    rows[10] = rows[10].replace(",repair,", ',"repair,')  # the quote is never closed
+    parsed = parse_orders("\n".join(rows).encode(), "csv", GUARD, "Asia/Shanghai")
+    assert len(parsed.orders) == 299
+    assert [(r.line, r.reason) for r in parsed.rejected] == [
+        (11, "not CSV: a quoted field is not closed on its line")
+    ]
+
+
 def test_chinese_headers_and_json_are_read() -> None:
     csv_data = (
         "工单号,电话,类别,师傅,完成时间\nWO-1,+86 139 0000 0001,安装,王师傅,2026-11-29 10:00\n"
