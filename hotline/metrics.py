@@ -8,8 +8,11 @@ queue events); gauges are read from the service's health at scrape time. Names:
 * ``hotline_queue_callers{queue}``, ``hotline_queue_longest_wait_seconds{queue}``
 * ``hotline_calls_total{direction,disposition}``: finished call records
 * ``hotline_record_write_seconds`` (histogram): one record save to the database
-* ``hotline_records_spooled_total``, ``hotline_dialer_originated_total``,
-  ``hotline_dialer_active_calls``: the originate rate is ``rate(…originated_total[1m])``.
+* ``hotline_records_spooled_total``, ``hotline_records_held`` (in memory: the spool is
+  full), ``hotline_records_lost_total``; ``hotline_call_log_rebuilt_total``,
+  ``hotline_call_log_merged_total``, ``hotline_call_log_pending_calls``
+* ``hotline_dialer_originated_total``, ``hotline_dialer_active_calls``: the originate rate
+  is ``rate(…originated_total[1m])``.
 """
 
 from __future__ import annotations
@@ -164,6 +167,37 @@ class Metrics:
             "counter",
             "Record updates spooled to disk.",
             [("", float(health.get("records_spooled", 0)))],
+        )
+        metric(
+            "hotline_records_held",
+            "gauge",
+            "Record updates held in memory: neither the database nor the spool takes them.",
+            [("", float(health.get("records_held", 0)))],
+        )
+        metric(
+            "hotline_records_lost_total",
+            "counter",
+            "Record updates lost: database down, spool full, memory budget used up.",
+            [("", float(health.get("records_lost", 0)))],
+        )
+        call_log = health.get("call_log") or {}
+        metric(
+            "hotline_call_log_rebuilt_total",
+            "counter",
+            "Calls rebuilt from Asterisk's call log (the service never saw them).",
+            [("", float(call_log.get("rebuilt", 0)))],
+        )
+        metric(
+            "hotline_call_log_merged_total",
+            "counter",
+            "Calls seen live in part and completed from the call log.",
+            [("", float(call_log.get("merged", 0)))],
+        )
+        metric(
+            "hotline_call_log_pending_calls",
+            "gauge",
+            "Calls read from the call log and not settled yet.",
+            [("", float(call_log.get("pending_calls", 0)))],
         )
         metric(
             "hotline_dialer_originated_total",

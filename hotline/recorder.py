@@ -3,11 +3,17 @@
 The AMI reader must never block, so ``on_event`` only runs the pure builder and queues its
 updates; one writer task saves them in order. When the database fails, updates go to the
 durable spool (in order, behind anything already spooled) and are replayed when it is back.
+When the spool cannot take one either (a full disk, a folder gone read-only), updates are
+held in memory, in order behind the spool, up to ``MAX_HELD``; an error is logged when that
+starts and the health and metrics count them. Beyond ``MAX_HELD`` an update is lost: the
+one outcome left when the database, the disk and the memory budget are all gone, counted
+as ``records_lost`` and logged as an error every time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -21,9 +27,11 @@ from hotline.records import CallRecordBuilder, RecordUpdate
 from hotline.repository_protocol import CallRecordStore
 from hotline.spool import RecordSpool
 
-__all__ = ["CallRecorder"]
+__all__ = ["MAX_HELD", "CallRecorder"]
 
 log = logging.getLogger(__name__)
+
+MAX_HELD = 50_000  # updates kept in memory while neither the database nor the disk takes them
 
 
 class CallRecorder:
@@ -51,6 +59,8 @@ class CallRecorder:
         self._adopting = asyncio.Lock()
         self.written = 0
         self.spooled = 0
+        self.lost = 0
+        self._held: collections.deque[RecordUpdate] = collections.deque()
         self.reconciled = False  # the live calls were squared with Asterisk's at least once
 
     async def start(self) -> None:
@@ -71,7 +81,7 @@ class CallRecorder:
     async def _adopt_once(self) -> None:
         if self._adopted:
             return
-        if self._spool.path.exists():
+        if self._spool.path.exists() or self._held:
             log.info("unfinished calls are loaded once the spool is written")
             return  # the rows are not complete yet; the writer retries after draining
         try:
@@ -95,6 +105,17 @@ class CallRecorder:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        if self._held:  # a last chance for what no disk took
+            try:
+                await self._drain_spool()
+            except Exception:
+                log.exception("record writer: the last drain failed")
+        if self._held:
+            log.error(
+                "%d record updates held in memory are lost with this stop (database down, "
+                "spool full)",
+                len(self._held),
+            )
 
     def on_event(self, event: Mapping[str, str]) -> None:
         """AMI subscriber: pure work only, so the reader is never held up."""
@@ -137,8 +158,13 @@ class CallRecorder:
 
     @property
     def backlog(self) -> int:
-        """Updates not yet written anywhere plus those waiting in the spool."""
-        return self._queue.qsize() + len(self._spool)
+        """Updates not yet written anywhere plus those waiting in the spool or in memory."""
+        return self._queue.qsize() + len(self._spool) + len(self._held)
+
+    @property
+    def held(self) -> int:
+        """Updates kept in memory because the spool could not take them."""
+        return len(self._held)
 
     async def flush(self) -> None:
         """Wait until every queued update has been written or spooled."""
@@ -156,13 +182,22 @@ class CallRecorder:
         log.debug("[%s] record saved (final=%s)", update.record.linkedid, update.final)
 
     async def _drain_spool(self) -> bool:
-        """True when the spool is empty afterwards."""
-        if not self._spool.path.exists():
-            return True
-        saved = await self._spool.drain(self._save)
-        if saved:
-            log.info("replayed %d spooled record updates", saved)
-        return not self._spool.path.exists()
+        """True when the spool and the updates held in memory are all written."""
+        if self._spool.path.exists():
+            saved = await self._spool.drain(self._save)
+            if saved:
+                log.info("replayed %d spooled record updates", saved)
+            if self._spool.path.exists():
+                return False
+        while self._held:
+            try:
+                await self._save(self._held[0])
+            except DatabaseError:
+                return False
+            self._held.popleft()
+            if not self._held:
+                log.info("the record updates held in memory are all written")
+        return True
 
     async def _write_one(self, update: RecordUpdate) -> None:
         if await self._drain_spool():
@@ -173,8 +208,30 @@ class CallRecorder:
             else:
                 await self._restore_if_due()
                 return
-        self._spool.append(update)
-        self.spooled += 1
+        if not self._held and self._spool.append(update):
+            self.spooled += 1
+            return
+        self._hold(update)  # behind the spool and what is held already: order is kept
+
+    def _hold(self, update: RecordUpdate) -> None:
+        if len(self._held) >= MAX_HELD:
+            self.lost += 1
+            log.error(
+                "[%s] record update LOST: the database is down, the spool is full and %d "
+                "updates are held in memory already (%d lost so far)",
+                update.record.linkedid,
+                MAX_HELD,
+                self.lost,
+            )
+            return
+        if not self._held:
+            log.error(
+                "the spool %s takes no more updates (disk full or not writable); holding "
+                "them in memory until the database is back (at most %d)",
+                self._spool.path,
+                MAX_HELD,
+            )
+        self._held.append(update)
 
     async def _restore_if_due(self) -> None:
         """Load the stored calls once the database answers; a bug here never stops writing."""

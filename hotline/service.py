@@ -196,6 +196,8 @@ class HotlineService:
             "calls_in_progress": self.recorder.calls_in_progress,
             "records_written": self.recorder.written,
             "records_spooled": self.recorder.spooled,
+            "records_held": self.recorder.held,
+            "records_lost": self.recorder.lost,
             "uptime_seconds": round(time.monotonic() - self._started_at, 1),
             "call_log": None if self.call_log is None else self.call_log.health(),
         } | {feature.name: feature.health() for feature in self.features}
