@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 OPS = web.AppKey("dialer_ops", Operations)
-MAX_UPLOAD = 64 * 1024 * 1024
 
 
 def _error(status: int, field: str, message: str) -> web.Response:

@@ -22,9 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.campaigns import Campaign
 from dialer.states import AttemptStatus, ContactState, Disposition
-from hotline.db.engine import DATABASE_ERRORS
+from hotline.db.engine import DATABASE_ERRORS, database_failure
 from hotline.db.models_dialer import CampaignRow, ContactRow, DncRow
-from hotline.errors import DatabaseError
 
 __all__ = [
     "Answered",
@@ -220,8 +219,7 @@ class Store:
         except DATABASE_ERRORS as exc:
             if isinstance(exc, IntegrityError):
                 raise
-            logger.debug("dialer database %s failed: %s", what, exc)
-            raise DatabaseError(f"database {what} failed: {exc}") from exc
+            raise database_failure(what, exc) from exc
 
     async def _add_dnc(self, session: AsyncSession, number: str, source: str, reason: str) -> None:
         await session.execute(

@@ -21,9 +21,8 @@ from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.callrecord import Direction, Disposition
-from hotline.db.engine import DATABASE_ERRORS
+from hotline.db.engine import DATABASE_ERRORS, database_failure
 from hotline.db.models import CallRecordRow
-from hotline.errors import DatabaseError
 
 __all__ = ["SPEED_BUCKETS", "CallReports"]
 
@@ -63,7 +62,7 @@ class CallReports:
             async with self._sessions() as session:
                 return list((await session.execute(query)).all())
         except DATABASE_ERRORS as exc:
-            raise DatabaseError(f"database report failed: {exc}") from exc
+            raise database_failure("report", exc) from exc
 
     async def service_level(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
         row = CallRecordRow

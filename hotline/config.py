@@ -158,8 +158,23 @@ class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     token: SecretStr = SecretStr("")
+    #: Reverse proxies (their addresses) whose X-Forwarded-Proto and X-Forwarded-For are
+    #: believed: behind a TLS proxy the console's cookie is then Secure and its writes pass
+    #: the same-origin check. Nobody else's headers are.
+    trusted_proxies: tuple[str, ...] = ()
 
     _check_host = field_validator("host")(_loopback)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for index, address in enumerate(value):
+            try:
+                ip_address(address)
+            except ValueError:
+                raise ValueError(f"[{index}] {address!r} is not an IP address") from None
+        return value
+
     _check_token = field_validator("token")(_printable_secret)
 
 

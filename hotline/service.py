@@ -107,6 +107,7 @@ class HotlineService:
                 TokenStore(self.sessions),
                 self.metrics,
                 self,
+                trusted_proxies=frozenset(settings.web.trusted_proxies),
             ),
             [
                 self._add_reports,

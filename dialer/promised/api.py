@@ -23,6 +23,8 @@ from dialer.api import guarded, json_body
 from dialer.numbers import NumberGuard, normalize
 from dialer.operations import OperationError
 from dialer.promised.dispatcher import CallbackDispatcher
+from hotline.web.app import CALLER
+from hotline.web.roles import Role
 from ivr.callbacks import CallbackRepository, NewCallback
 from ivr.routes import callback_json
 
@@ -118,6 +120,11 @@ def parse_promise(body: Any, api: PromiseApi) -> NewCallback:
 async def _promise(request: web.Request) -> web.Response:
     api = request.app[PROMISES]
     new = parse_promise(await json_body(request), api)
+    caller = request.get(CALLER)
+    if caller is not None and caller.role is Role.AGENT and new.agent not in ("", caller.agent):
+        raise OperationError(
+            403, "agent", f"agent: an agent token of {caller.agent} promises its own callbacks"
+        )
     stored = await api.callbacks.request(new)
     return web.json_response(callback_json(stored), status=201)
 

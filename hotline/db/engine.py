@@ -21,7 +21,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from hotline.errors import DatabaseError
 
-__all__ = ["DATABASE_ERRORS", "create_engine", "safe_url", "session_factory"]
+__all__ = ["DATABASE_ERRORS", "create_engine", "database_failure", "safe_url", "session_factory"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,20 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
 )
+
+
+def database_failure(what: str, exc: BaseException) -> DatabaseError:
+    """The error callers see: what failed and the kind of failure, never the SQL text or
+    its parameters (SQLAlchemy puts both in its messages, and API error bodies and logs
+    would show a caller's data). The whole story goes to the log at debug level."""
+    cause = getattr(exc, "orig", None) or exc
+    logger.debug("database %s failed: %s", what, exc)
+    kind = type(cause).__name__
+    if isinstance(cause, OSError) and cause.strerror:
+        kind = f"{kind}: {cause.strerror}"
+    elif isinstance(exc, SQLAlchemyError) and not isinstance(cause, SQLAlchemyError):
+        kind = f"{type(exc).__name__} ({kind})"
+    return DatabaseError(f"database {what} failed: {kind}")
 
 
 def safe_url(url: str) -> str:

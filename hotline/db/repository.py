@@ -22,7 +22,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 
 from hotline.call_search import CallFilter
 from hotline.callrecord import CallRecord, TimelineEntry
-from hotline.db.engine import DATABASE_ERRORS
+from hotline.db.engine import DATABASE_ERRORS, database_failure
 from hotline.db.models import CallEventRow, CallRecordRow
 from hotline.db.models_hold import HoldSegmentRow
 from hotline.db.precompiled import upsert_text
@@ -145,8 +145,7 @@ class CallRecordRepository:
             async with self._sessions() as session, session.begin():
                 yield session
         except DATABASE_ERRORS as exc:
-            logger.debug("database %s failed: %s", what, exc)
-            raise DatabaseError(f"database {what} failed: {exc}") from exc
+            raise database_failure(what, exc) from exc
 
     async def save(self, record: CallRecord, entries: Sequence[TimelineEntry] = ()) -> None:
         """Insert or update the record and add timeline entries not stored yet.

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hotline.db.engine import DATABASE_ERRORS
+from hotline.db.engine import DATABASE_ERRORS, database_failure
 from hotline.errors import DatabaseError
 
 __all__ = ["Sessions", "dialect_insert", "transaction"]
@@ -32,8 +32,7 @@ async def transaction(sessions: Sessions, what: str) -> AsyncIterator[AsyncSessi
         async with sessions() as session, session.begin():
             yield session
     except DATABASE_ERRORS as exc:
-        logger.debug("database %s failed: %s", what, exc)
-        raise DatabaseError(f"database {what} failed: {exc}") from exc
+        raise database_failure(what, exc) from exc
 
 
 def dialect_insert(session: AsyncSession) -> Any:

@@ -5,9 +5,13 @@ route needs ``Authorization: Bearer <token>``: the settings' ``web.token`` (an a
 token, compared in constant time) or one made with ``hotline token create --role …``
 (checked by its hash). The role decides what the token may do (``hotline.web.roles``):
 an unknown token is a 401, a request its role does not allow a 403. The console's pages
-(``/ui``, ``hotline.web.dashboard``) send the token as the ``hotline_session`` cookie
-instead; a page without one is redirected to the login, and a write authenticated by the
-cookie must come from our own origin.
+(``/ui``, ``hotline.web.dashboard``) send a session id as the ``hotline_session`` cookie
+instead (``hotline.web.sessions``: made at login, revoked at logout, standing for the
+token); a page without one is redirected to the login, and a write authenticated by the
+cookie must come from our own origin. Unknown tokens are logged with the client's address;
+failed console logins are limited per address too (``hotline.web.sessions``; not the API:
+a script with a wrong token must not lock the CLI out). Behind a reverse proxy listed in
+``web.trusted_proxies`` the client's scheme and address are the proxy's headers'.
 The one write on call records is ``PATCH /api/v1/calls/{linkedid}``: the agent's reason
 and description; everything else on a record comes from Asterisk's events.
 """
@@ -19,7 +23,7 @@ import json
 import logging
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -32,15 +36,19 @@ from hotline.live import Subscription
 from hotline.metrics import Metrics
 from hotline.web import openapi
 from hotline.web.roles import Role, allowed
+from hotline.web.sessions import LoginLimiter, Sessions
 from hotline.web.tokens import Caller, TokenStore
 
 __all__ = [
     "CALLER",
+    "MAX_BODY",
     "NOTE_LIMITS",
     "SESSION_COOKIE",
     "HealthSource",
     "WebDeps",
+    "client_address",
     "create_app",
+    "not_their_call",
     "record_json",
 ]
 
@@ -50,6 +58,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OPEN_PATHS = frozenset({"/health", "/ui/login"})
 OPEN_PREFIXES = ("/ui/static/",)  # the console's script: code, no data
 SESSION_COOKIE = "hotline_session"  # the console's login (HttpOnly, SameSite=Strict)
+#: The largest request body: an upload of contacts, work orders or tickets (a CSV of about
+#: a million rows); larger ones get a JSON 413 before any of it is read.
+MAX_BODY = 64 * 1024 * 1024
 # The fields an agent may set on a call record, and their longest length in characters.
 NOTE_LIMITS = {"reason": 64, "description": 2000}
 _LINKEDID = r"{linkedid:[A-Za-z0-9._-]{1,64}}"
@@ -74,9 +85,13 @@ class WebDeps:
     tokens: TokenStore | None = None  # tokens made with `hotline token create`
     metrics: Metrics | None = None
     live: LiveFeed | None = None
+    trusted_proxies: frozenset[str] = frozenset()  # web.trusted_proxies
+    sessions: Sessions = field(default_factory=Sessions)  # the console's logins
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)  # failed logins per address
 
 
 DEPS = web.AppKey("deps", WebDeps)
+DEPS_LIMIT = web.AppKey("max_body", int)
 CALLER = web.RequestKey("caller", Caller)  # set by the auth middleware
 
 
@@ -136,6 +151,37 @@ def _error(status: int, message: str) -> web.Response:
 
 
 @web.middleware
+async def _forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Behind a trusted reverse proxy: its client's scheme and address, not the proxy's."""
+    proxies = request.app[DEPS].trusted_proxies
+    if not proxies or request.remote not in proxies:
+        return await handler(request)
+    changes: dict[str, Any] = {}
+    proto = request.headers.get("X-Forwarded-Proto", "").strip().lower()
+    if proto in ("http", "https"):
+        changes["scheme"] = proto
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    if hops and hops[-1]:
+        changes["remote"] = hops[-1]  # the client as the proxy saw it (the last hop added)
+    return await handler(request.clone(**changes) if changes else request)
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's own refusals as the API's JSON error body (a body over ``MAX_BODY``)."""
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[DEPS_LIMIT]
+        size = f"{limit // 2**20} MiB" if limit >= 2**20 else f"{limit // 2**10} KiB"
+        return _error(413, f"body: larger than the limit of {size}")
+
+
+@web.middleware
 async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
         return await handler(request)
@@ -145,7 +191,8 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     scheme, _, given = header.partition(" ")
     from_cookie = False
     if scheme.lower() != "bearer" or not given:
-        given, from_cookie = request.cookies.get(SESSION_COOKIE, ""), True
+        session = request.cookies.get(SESSION_COOKIE, "")
+        given, from_cookie = (deps.sessions.token_of(session) or "") if session else "", True
     if not given:
         if page:
             raise web.HTTPSeeOther("/ui/login")
@@ -161,6 +208,9 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         except DatabaseError as exc:
             return _error(503, f"database unavailable, token not checked: {exc}")
     if caller is None:
+        log.warning(
+            "an unknown token refused from %s for %s", client_address(request), request.path
+        )
         if page:
             raise web.HTTPSeeOther("/ui/login")
         return _error(401, "invalid token")
@@ -169,6 +219,17 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _error(403, verdict.why)
     request[CALLER] = caller
     return await handler(request)
+
+
+def not_their_call(request: web.Request, agent_on_call: str | None) -> str | None:
+    """Why the caller may not act on a call the agent ``agent_on_call`` is on (None: it
+    may). An agent token acts only on calls its own agent is on; other roles on any."""
+    caller = request.get(CALLER)
+    if caller is None or caller.role is not Role.AGENT:
+        return None
+    if agent_on_call and agent_on_call == caller.agent:
+        return None
+    return f"an agent token of {caller.agent} acts only on calls agent {caller.agent} is on"
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -285,8 +346,16 @@ async def _patch_call(request: web.Request) -> web.Response:
     problem = _note_error(body)
     if problem is not None:
         return _error(400, problem)
+    records = request.app[DEPS].records
     try:
-        record = await request.app[DEPS].records.set_notes(
+        if request[CALLER].role is Role.AGENT:
+            found = await records.get(linkedid)
+            if found is None:
+                return _error(404, f"no call with linkedid {linkedid}")
+            refused = not_their_call(request, found.agent)
+            if refused:
+                return _error(403, refused)
+        record = await records.set_notes(
             linkedid, reason=body.get("reason"), description=body.get("description")
         )
     except DatabaseError as exc:
@@ -298,11 +367,14 @@ async def _patch_call(request: web.Request) -> web.Response:
 
 
 def create_app(
-    deps: WebDeps, route_installers: Sequence[Callable[[web.Application], None]] = ()
+    deps: WebDeps,
+    route_installers: Sequence[Callable[[web.Application], None]] = (),
+    max_body: int = MAX_BODY,
 ) -> web.Application:
     """The app with the core routes; each feature's installer adds its own."""
-    app = web.Application(middlewares=[_auth])
+    app = web.Application(middlewares=[_forwarded, _errors, _auth], client_max_size=max_body)
     app[DEPS] = deps
+    app[DEPS_LIMIT] = max_body
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/api/v1/live", _live)

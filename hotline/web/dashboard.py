@@ -1,7 +1,9 @@
 """The supervisors' console: server-rendered pages (Jinja2 via aiohttp-jinja2) under ``/ui``.
 
-* ``/ui/login``: a token (supervisor or admin) becomes an HttpOnly, SameSite=Strict
-  session cookie; nothing else under ``/ui`` is shown without one (redirect to login).
+* ``/ui/login``: a token (supervisor or admin) opens a session: an HttpOnly,
+  SameSite=Strict cookie holding a session id (``Secure`` over HTTPS), revoked at logout;
+  nothing else under ``/ui`` is shown without one (redirect to login). Failed logins are
+  logged and limited per address (``hotline.web.sessions``).
 * ``/ui/live``: calls in progress, queues, agents and campaigns, kept current by a small
   script on the live feed (``/api/v1/live``, authenticated by the cookie).
 * ``/ui/reports``: the service level per queue, answer speed and score distribution as
@@ -13,6 +15,7 @@ Chinese by default; ``?lang=en`` switches to English (remembered in a cookie).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,16 +29,18 @@ from aiohttp import web
 
 from hotline.call_reports import CallReports
 from hotline.errors import DatabaseError
-from hotline.web.app import CALLER, SESSION_COOKIE
+from hotline.web.app import CALLER, DEPS, SESSION_COOKIE, client_address
 from hotline.web.charts import bars
 from hotline.web.i18n import LANGUAGES, texts
 from hotline.web.report_api import report_span
 from hotline.web.roles import Role
+from hotline.web.sessions import SESSION_TTL
 from hotline.web.tokens import Caller
 
 __all__ = ["LANG_COOKIE", "Console", "install_routes", "page"]
 
 LANG_COOKIE = "hotline_lang"
+log = logging.getLogger(__name__)
 _HERE = Path(__file__).parent
 
 
@@ -78,23 +83,38 @@ def page(request: web.Request, template: str, **values: Any) -> web.Response:
 
 
 async def _login_form(request: web.Request) -> web.Response:
-    return page(request, "login.html", error=False)
+    return page(request, "login.html", error=False, wait=0)
 
 
 async def _login(request: web.Request) -> web.Response:
+    deps, address = request.app[DEPS], client_address(request)
+    wait = deps.limiter.blocked_for(address)
+    if wait:
+        response = page(request, "login.html", error=False, wait=round(wait / 60) or 1)
+        response.set_status(429)
+        return response
     form = await request.post()
     token = str(form.get("token", "")).strip()
     caller = await request.app[CONSOLE].check(token) if 0 < len(token) <= 128 else None
     if caller is None or caller.role is Role.AGENT:
-        return page(request, "login.html", error=True)
+        deps.limiter.failed(address, "a console login")
+        return page(request, "login.html", error=True, wait=0)
+    log.info("console login of %s (%s) from %s", caller.name, caller.role.value, address)
     response = web.HTTPSeeOther("/ui/live")
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/", max_age=12 * 3600
+        SESSION_COOKIE,
+        deps.sessions.create(token),  # a session id; the token stays on the server
+        httponly=True,
+        samesite="Strict",
+        path="/",
+        max_age=int(SESSION_TTL),
+        secure=request.scheme == "https",
     )
     raise response
 
 
 async def _logout(request: web.Request) -> web.Response:
+    request.app[DEPS].sessions.revoke(request.cookies.get(SESSION_COOKIE, ""))
     response = web.HTTPSeeOther("/ui/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response

@@ -12,6 +12,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "logout": ("退出", "Log out"),
     "token": ("令牌", "Token"),
     "bad_token": ("令牌无效或无权查看监控台", "Unknown token, or not allowed to see the console"),
+    "too_many_logins": (
+        "登录失败次数过多,请 {minutes} 分钟后再试",
+        "Too many failed logins: try again in {minutes} min",
+    ),
     "live": ("实时", "Live"),
     "reports": ("报表", "Reports"),
     "campaigns": ("外呼任务", "Campaigns"),

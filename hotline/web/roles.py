@@ -4,9 +4,9 @@
 * **supervisor**: read everything (the console's pages too); start, pause and resume
   campaigns; act for agents (login, pause, hold and resume, call notes, promised
   callbacks).
-* **agent**: read calls and holds; their own agent's state and login/pause; notes on a
-  call, hold and resume, and promising a callback. A token made for agent 1001 acts only
-  for 1001.
+* **agent**: read calls and holds; their own agent's state and login/pause; notes, hold
+  and resume on the calls their agent is on (``hotline.web.app.not_their_call``), and
+  promising a callback in their own name. A token made for agent 1001 acts only for 1001.
 
 A request no rule allows is refused with 403 naming the role; the settings' ``web.token``
 is an admin token (the bootstrap: it makes the others).

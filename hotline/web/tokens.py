@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hotline.db.engine import DATABASE_ERRORS
+from hotline.db.engine import DATABASE_ERRORS, database_failure
 from hotline.db.models_tokens import ApiTokenRow
-from hotline.errors import DatabaseError
 from hotline.web.roles import Role
 
 __all__ = ["CACHE_SECONDS", "Caller", "TokenStore", "token_hash"]
@@ -50,7 +49,7 @@ class TokenStore:
             async with self._sessions() as session, session.begin():
                 return await work(session)
         except DATABASE_ERRORS as exc:
-            raise DatabaseError(f"database {what} failed: {exc}") from exc
+            raise database_failure(what, exc) from exc
 
     async def create(self, name: str, role: Role, agent: str = "") -> tuple[int, str]:
         """A new token: its id and the token itself (shown once, stored hashed)."""

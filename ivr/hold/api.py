@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from hotline.errors import AmiError, AmiNotConnected
+from hotline.web.app import not_their_call
 from ivr.hold.controller import HoldConflict, HoldController, NoSuchCall
 
 __all__ = ["install_routes"]
@@ -59,6 +60,9 @@ async def _who(request: web.Request) -> str:
 def install_routes(app: web.Application, holds: HoldController) -> None:
     async def hold(request: web.Request) -> web.Response:
         linkedid = request.match_info["linkedid"]
+        refused = _not_theirs(request, linkedid)
+        if refused is not None:
+            return refused
         try:
             view = await holds.hold(linkedid, await _who(request))
         except ValueError as exc:
@@ -69,6 +73,9 @@ def install_routes(app: web.Application, holds: HoldController) -> None:
 
     async def resume(request: web.Request) -> web.Response:
         linkedid = request.match_info["linkedid"]
+        refused = _not_theirs(request, linkedid)
+        if refused is not None:
+            return refused
         if request.can_read_body and (await request.read()).strip() not in (b"", b"{}", b"null"):
             return _error(400, "body: resume takes no fields")
         try:
@@ -80,6 +87,13 @@ def install_routes(app: web.Application, holds: HoldController) -> None:
     async def list_holds(_request: web.Request) -> web.Response:
         body: dict[str, Any] = {"calls": holds.views(), "alerts": list(holds.alerts)}
         return web.json_response(body)
+
+    def _not_theirs(request: web.Request, linkedid: str) -> web.Response | None:
+        agent = holds.agent_of(linkedid)
+        if agent is None:
+            return None  # no such agent call: the controller answers 404
+        why = not_their_call(request, agent)
+        return None if why is None else _error(403, why)
 
     app.router.add_post(f"/api/v1/calls/{_LINKEDID}/hold", hold)
     app.router.add_post(f"/api/v1/calls/{_LINKEDID}/resume", resume)

@@ -67,6 +67,11 @@ class HoldController:
 
     # events (AMI reader: synchronous, never raises)
 
+    def agent_of(self, linkedid: str) -> str | None:
+        """The agent on this call now, or None when no agent call of it is in progress."""
+        call = self._calls.get(linkedid)
+        return None if call is None else call.parties.agent
+
     def feed(self, event: Mapping[str, str]) -> None:
         try:
             self._feed(event)

@@ -16,6 +16,7 @@ from hotline.callrecord import CallRecord, Direction, Disposition
 from hotline.config import Settings
 from hotline.db import upgrade
 from hotline.service import HotlineService
+from hotline.web.app import DEPS
 from hotline.web.charts import bars
 from hotline.web.roles import Role
 from hotline.web.tokens import TokenStore
@@ -202,3 +203,80 @@ async def test_the_live_feed_keeps_a_paused_campaign_and_shows_it_resumed(
         await engine._refresh(force=True)
         seen += [(c["name"], c["status"]) for c in engine.live_campaigns()]
     assert seen == [("visits", "running"), ("visits", "paused"), ("visits", "running")]
+
+
+async def test_the_session_cookie_is_not_the_token_and_logout_revokes_it(
+    console: tuple[TestClient[Any, Any], HotlineService],
+) -> None:
+    client, service = console
+    store = TokenStore(service.sessions)
+    token_id, token = await store.create("班长", Role.SUPERVISOR)
+    ok = await client.post("/ui/login", data={"token": token}, allow_redirects=False)
+    session = ok.cookies["hotline_session"].value
+    assert (
+        session
+        and token not in ok.headers["Set-Cookie"]
+        and "Secure" not in ok.headers["Set-Cookie"]
+    )  # plain HTTP here: no Secure flag, or the browser would never send it back
+    copied = {"Cookie": f"hotline_session={session}"}
+    assert (await client.get("/api/v1/calls", headers=copied)).status == 200
+    await client.post("/ui/logout", allow_redirects=False, headers=origin(client))
+    assert (await client.get("/api/v1/calls", headers=copied)).status == 401  # revoked
+    # a revoked token ends its sessions too
+    again = await client.post("/ui/login", data={"token": token}, allow_redirects=False)
+    second = {"Cookie": f"hotline_session={again.cookies['hotline_session'].value}"}
+    assert (await client.get("/api/v1/calls", headers=second)).status == 200
+    served = service.web_app[DEPS].tokens  # the app's store (others' revocations: its cache)
+    assert served is not None and await served.revoke(token_id)
+    assert (await client.get("/api/v1/calls", headers=second)).status == 401
+
+
+async def test_failed_logins_are_logged_and_limited_per_address(
+    console: tuple[TestClient[Any, Any], HotlineService], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, _ = console
+    for _ in range(10):
+        refused = await client.post("/ui/login", data={"token": "guess"}, allow_redirects=False)
+        assert refused.status == 200
+    blocked = await client.post("/ui/login", data={"token": ADMIN}, allow_redirects=False)
+    assert blocked.status == 429 and "登录失败次数过多" in await blocked.text()
+    api = await client.get("/api/v1/calls", headers={"Authorization": f"Bearer {ADMIN}"})
+    assert api.status == 200  # the API and the CLI are not locked out by the console's limit
+    assert caplog.text.count("a console login refused from 127.0.0.1") == 10
+    assert "guess" not in caplog.text  # what was typed is never logged
+
+
+async def test_behind_a_trusted_tls_proxy_the_cookie_is_secure_and_writes_pass(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
+    await upgrade(url)
+    service = HotlineService(
+        Settings(
+            var_dir=tmp_path,
+            database={"url": url, "spool_dir": tmp_path / "spool"},
+            web={"token": ADMIN, "trusted_proxies": ["127.0.0.1"]},
+            asterisk={"ami_secret": "a"},
+            carrier={"ami_secret": "c"},
+        )
+    )
+    client: TestClient[Any, Any] = TestClient(TestServer(service.web_app))
+    await client.start_server()
+    try:
+        host = client.make_url("").host
+        port = client.make_url("").port
+        proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.1.2.3"}
+        ok = await client.post(
+            "/ui/login", data={"token": ADMIN}, allow_redirects=False, headers=proxied
+        )
+        assert "Secure" in ok.headers["Set-Cookie"]
+        cookie = {"Cookie": f"hotline_session={ok.cookies['hotline_session'].value}"}
+        out = await client.post(
+            "/ui/logout",
+            allow_redirects=False,
+            headers=proxied | cookie | {"Origin": f"https://{host}:{port}"},
+        )
+        assert out.status == 303  # the same-origin check sees the browser's https origin
+    finally:
+        await client.close()
+        await service.engine.dispose()

@@ -319,3 +319,48 @@ async def test_calls_are_filtered_and_paged_with_a_cursor(
     ):
         response = await client.get("/api/v1/calls", params=bad, headers=AUTH)
         assert response.status == 400 and (await response.json())["error"].startswith(field)
+
+
+async def test_a_database_error_never_shows_its_sql_or_parameters(tmp_path: Any) -> None:
+    """SQLAlchemy's messages carry the statement and its values: a caller's number, a
+    token's hash. Error bodies (and the unauthenticated ones above all) say only what
+    failed and how."""
+    from hotline.web.tokens import TokenStore
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'unmigrated.db'}")  # no tables
+    sessions = session_factory(engine)
+    app = create_app(WebDeps(TOKEN, CallRecordRepository(sessions), Health(), TokenStore(sessions)))
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        listed = await client.get("/api/v1/calls?number=13800138000", headers=AUTH)
+        anonymous = await client.get(
+            "/api/v1/calls", headers={"Authorization": "Bearer someone-elses-token"}
+        )
+        for response in (listed, anonymous):
+            assert response.status == 503
+            text = await response.text()
+            for leak in ("SELECT", "[SQL", "call_records", "api_tokens", "13800138000"):
+                assert leak not in text, text
+            assert "OperationalError" in text  # what kind of failure, for the admin
+    finally:
+        await client.close()
+        await engine.dispose()
+
+
+async def test_a_body_over_the_limit_is_a_json_413(repository: CallRecordRepository) -> None:
+    app = create_app(WebDeps(TOKEN, repository, Health()), max_body=1024)
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        response = await client.patch("/api/v1/calls/1700000000.1", data=b"x" * 2048, headers=AUTH)
+        assert response.status == 413
+        assert (await response.json())["error"] == "body: larger than the limit of 1 KiB"
+    finally:
+        await client.close()
+
+
+def test_uploads_of_64_mib_are_accepted_by_default() -> None:
+    from hotline.web.app import MAX_BODY
+
+    assert MAX_BODY == 64 * 1024 * 1024
