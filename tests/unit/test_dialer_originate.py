@@ -56,9 +56,11 @@ def test_an_agent_first_call_rings_the_agent_and_carries_the_customer() -> None:
     assert "HOTLINE_DID=13900000001" in variables  # the record's called party: the customer
 
 
-async def test_an_agent_first_call_without_a_valid_agent_is_not_sent() -> None:
+@pytest.mark.parametrize("agent", ["x;y", "1001\n", "1001\r\nAction: Hangup", "١٠٠١"])
+async def test_an_agent_first_call_without_a_valid_agent_is_not_sent(agent: str) -> None:
+    """``^[0-9]{3,8}$`` with ``re.match`` took "1001\n": the line break split the Originate."""
     ami = FakeAmi()
-    claim = Claim(41, "dl-9-2-0badc0de", 1, 9, "13900000001", 2, "x;y")
+    claim = Claim(41, "dl-9-2-0badc0de", 1, 9, "13900000001", 2, agent)
     result, why = await originate(ami, claim, campaign(agent_first=True), SETTINGS, GUARD)  # type: ignore[arg-type]
     assert result is Outcome.REFUSED and "agent" in why
     assert ami.sent == []
