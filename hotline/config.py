@@ -182,7 +182,8 @@ class InboundSettings(_Section):
     """The hotline number and what happens before the IVR takes the call."""
 
     number: str = Field("95007", pattern=_DIGITS.pattern)
-    answer_after_rings: int = Field(2, ge=1, le=5)
+    #: The standard: answer between the 2nd and the 5th ring, never at the first.
+    answer_after_rings: int = Field(2, ge=2, le=5)
     # the service level: the share of queued callers an agent answered within this wait
     service_level_seconds: int = Field(20, ge=1, le=600)
     ring_cadence_seconds: int = Field(5, ge=1, le=10)
@@ -251,6 +252,17 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return env_settings, init_settings
+
+    @model_validator(mode="after")
+    def _emergency_callers_get_no_callback(self) -> Settings:
+        """A gas-leak caller is never asked to hang up and wait for a callback."""
+        queue = self.queues.get(self.ivr.emergency_queue)
+        if queue is not None and queue.callback_after_seconds:
+            raise ValueError(
+                f"queues: the emergency queue {queue.name!r} (ivr.emergency_queue) offers no "
+                f"callback: set its callback_after_seconds to 0, not {queue.callback_after_seconds}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _fallback_queue_exists(self) -> Settings:

@@ -19,7 +19,9 @@ __all__ = ["HoldSettings"]
 class HoldSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    consent: Literal["announce", "ask"] = "announce"
+    #: ``ask``: the caller is asked and held only after pressing 1 (the standard: mute only
+    #: after the customer agrees); ``announce``: told, then held.
+    consent: Literal["announce", "ask"] = "ask"
     # the agent's keypad code during a call (features.conf applicationmap); again to resume
     feature_code: str = Field("*1", pattern=r"^[0-9*#]{1,4}$")
     reassure_seconds: int = Field(30, ge=5, le=600)

@@ -33,7 +33,9 @@ class QueueSettings(_Section):
     wrapup_seconds: int = Field(15, ge=0, le=600)
     announce_every_seconds: int = Field(60, ge=0, le=600)  # position and expected wait
     reassure_every_seconds: int = Field(30, ge=0, le=600)
-    callback_after_seconds: int = Field(90, ge=10, le=3600)  # then press 1 for a callback
+    #: After this wait the caller may press 1 for a callback; 0: never offered (the
+    #: emergency queue: a gas-leak caller stays in line for the next agent).
+    callback_after_seconds: int = Field(90, ge=0, le=3600)
     retry_seconds: int = Field(2, ge=0, le=60)  # pause before the next round of agents
 
     @field_validator("name")
@@ -41,6 +43,13 @@ class QueueSettings(_Section):
     def _not_reserved(cls, value: str) -> str:
         if value == "general":
             raise ValueError("'general' is reserved in queues.conf; choose another name")
+        return value
+
+    @field_validator("callback_after_seconds")
+    @classmethod
+    def _never_or_ten(cls, value: int) -> int:
+        if 0 < value < 10:
+            raise ValueError("0 (never) or at least 10 seconds")
         return value
 
 
@@ -65,7 +74,9 @@ class AgentSettings(_Section):
 
 def _default_queues() -> tuple[QueueSettings, ...]:
     return (
-        QueueSettings(name="emergency", title="燃气泄漏/紧急抢修", priority=10),
+        QueueSettings(
+            name="emergency", title="燃气泄漏/紧急抢修", priority=10, callback_after_seconds=0
+        ),
         QueueSettings(name="repair", title="故障报修", priority=5),
         QueueSettings(name="billing", title="账单与缴费", priority=3),
         QueueSettings(name="appointments", title="预约服务", priority=3),

@@ -186,7 +186,9 @@ def run_check(settings: Settings, settle_seconds: float = 0.5) -> Report:
     instance.render(settings)
     rendered = {path.name: path.read_text(encoding="utf-8") for path in etc.glob("*.conf")}
     mark = instance.log_file.stat().st_size if instance.log_file.exists() else 0
-    started = not instance.running()
+    # Down means no process; a live one that is slow to answer the CLI (a busy machine) is
+    # reloaded and left running, never stopped for a shared sandbox's other users.
+    started = instance.pid() is None
     notes = [f"rendered into {etc}"]
     problems: list[Problem] = []
     known: tuple[set[str], set[str]] | None = None

@@ -69,6 +69,7 @@ def _settings(var_dir: Path) -> Settings:
         ivr={"digit_timeout_seconds": 3.0, "hours": {"force": "open"}},
         # short hold limits (the dialplan's own deadline: 12 + 5 s)
         hold={
+            "consent": "announce",  # the tests of ask set it themselves
             "reassure_seconds": 5,
             "soft_seconds": 6,
             "hard_seconds": 12,
@@ -76,7 +77,7 @@ def _settings(var_dir: Path) -> Settings:
         },
         queues={
             "queues": [
-                {"name": "emergency", "priority": 10, **queue},
+                {"name": "emergency", "priority": 10, **queue, "callback_after_seconds": 0},
                 # linear: agents are rung in login order (the pass-over test relies on it)
                 {"name": "repair", "priority": 5, "strategy": "linear", **queue},
                 {"name": "billing", "priority": 3, **queue},

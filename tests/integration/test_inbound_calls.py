@@ -16,7 +16,8 @@ import pytest
 from hotline.callrecord import Disposition, ScoreStatus, TimelineEntry
 from hotline.config import Settings
 from hotline.dialplan_check import run_check
-from hotline.render import REASSURE_PROMPT, ring_wait_seconds
+from hotline.prompts import load_prompt_texts
+from hotline.render import PROJECT_ROOT, REASSURE_PROMPT, ring_wait_seconds
 from hotline.sandbox import AsteriskInstance, Sandbox
 from hotline.testcall import live_call
 from ivr.callbacks import CallbackRepository
@@ -209,12 +210,22 @@ async def test_after_hours_caller_leaves_a_callback_request(
 async def test_after_hours_caller_who_just_listens(
     make_service: ServiceFactory, inbound_settings: Settings
 ) -> None:
-    service, spy, _ = await make_service(hours={"force": "closed"})
+    """Weekdays 8-20, Saturday 9-17, Sunday closed: the hours are said by weekday names
+    (周一至周五, which prompts.yaml's day-N twice had turned into 一日至五日)."""
+    hours = {"force": "closed", "sat": ["09:00-17:00"], "sun": []}
+    service, spy, _ = await make_service(hours=hours)
     async with live_call(inbound_settings) as call:
         await spy.wait_for("after-hours")
         await call.wait_ended(90)
     record = await record_of(service, call.sip_call_id)
     assert record.disposition is Disposition.AFTER_HOURS
+    texts = {
+        p.name: p.texts["zh"] for p in load_prompt_texts(PROJECT_ROOT / "prompts/prompts.yaml")
+    }
+    spoken = [texts[name] for name in spy.prompts() if name in texts]
+    said = "".join(spoken)
+    assert "周一至周五" in said and "周六" in said and "周日" in said, spoken
+    assert "一日" not in said
 
 
 async def test_queue_timeout_offers_a_callback_that_keeps_the_place(

@@ -46,7 +46,11 @@ ANY_TEXT = st.text(
 def frames(name: str, headers: dict[str, Any]) -> list[dict[str, list[str]]]:
     """The action as Asterisk's manager reads it back: lines split on CRLF, an empty line
     ends an action. Returns every action found (exactly one, for a safe action)."""
-    data = str(actions.Action({"Action": name, **headers}))
+
+    async def serialize() -> str:  # panoramisk's Action makes a future: it needs a loop
+        return str(actions.Action({"Action": name, **headers}))
+
+    data = asyncio.run(serialize())
     found: list[dict[str, list[str]]] = []
     current: dict[str, list[str]] = {}
     for line in data.split("\r\n"):

@@ -162,14 +162,49 @@ def test_unknown_top_level_key_is_refused(tmp_path: Path) -> None:
     ]
 
 
-def test_answer_after_rings_allows_one_to_five(tmp_path: Path) -> None:
-    """The inbound issue allows 1-5 rings (default 2); 6 or more is refused."""
-    for rings in (1, 5):
+def test_answer_after_rings_allows_two_to_five(tmp_path: Path) -> None:
+    """The standard: between the 2nd and the 5th ring, never at the first (default 2)."""
+    for rings in (2, 5):
         config = write(tmp_path / "hotline.yaml", f"inbound:\n  answer_after_rings: {rings}\n")
         assert load_settings(config, tmp_path / "none.yaml").inbound.answer_after_rings == rings
-    config = write(tmp_path / "hotline.yaml", "inbound:\n  answer_after_rings: 6\n")
-    problems = problems_of(config, tmp_path / "none.yaml")
-    assert [p.split(": ", 1)[0] for p in problems] == ["inbound.answer_after_rings"]
+    for rings in (1, 6):
+        config = write(tmp_path / "hotline.yaml", f"inbound:\n  answer_after_rings: {rings}\n")
+        problems = problems_of(config, tmp_path / "none.yaml")
+        assert [p.split(": ", 1)[0] for p in problems] == ["inbound.answer_after_rings"]
+
+
+def test_the_emergency_queue_offers_no_callback(tmp_path: Path) -> None:
+    """A gas-leak caller was offered a callback after 90 s: now never (0), and a setting
+    that would offer one is refused."""
+    emergency = Settings().queues.get("emergency")
+    assert emergency is not None and emergency.callback_after_seconds == 0
+    config = write(
+        tmp_path / "hotline.yaml",
+        yaml.safe_dump(
+            {
+                "queues": {
+                    "queues": [
+                        {"name": "emergency", "callback_after_seconds": 90},
+                        {"name": "reception"},
+                    ]
+                }
+            }
+        ),
+    )
+    [problem] = problems_of(config, tmp_path / "none.yaml")
+    assert "the emergency queue 'emergency'" in problem and "callback_after_seconds to 0" in problem
+    short = write(
+        tmp_path / "short.yaml",
+        yaml.safe_dump(
+            {"queues": {"queues": [{"name": "reception", "callback_after_seconds": 5}]}}
+        ),
+    )
+    [problem] = problems_of(short, tmp_path / "none.yaml")
+    assert "0 (never) or at least 10 seconds" in problem
+
+
+def test_hold_asks_for_consent_by_default() -> None:
+    assert Settings().hold.consent == "ask"  # the standard: mute only after the caller agrees
 
 
 @pytest.mark.parametrize("name", ["general", "General", "GENERAL"])

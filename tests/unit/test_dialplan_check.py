@@ -124,7 +124,7 @@ def settings(**queue: Any) -> Settings:
         carrier={"ami_secret": "c", "sip_bind": "127.0.0.2", "sip_port": 5080},
         queues=QueuesSettings(
             queues=(
-                QueueSettings(name="emergency", priority=10, callback_after_seconds=45),
+                QueueSettings(name="emergency", priority=10, callback_after_seconds=0),
                 QueueSettings(name="reception", **queue),
             ),
             agents=(
@@ -176,6 +176,8 @@ def test_every_queue_is_rendered_with_its_settings(tmp_path: Path) -> None:
         "setinterfacevar": "yes",
     }
     assert {key: conf.value("reception", key) for key in expected} == expected
+    # an agent in both takes the emergency caller first, however long reception's waited
+    assert (conf.value("emergency", "weight"), conf.value("reception", "weight")) == ("10", "1")
 
 
 def test_announcements_off_when_their_interval_is_zero(tmp_path: Path) -> None:
@@ -216,7 +218,8 @@ def test_the_flow_result_routes_to_queue_or_fallback(tmp_path: Path) -> None:
     assert any("hotline-score" in line for line in queue)
     assert any("hotline-queue-timeout" in line for line in queue)
     limits = conf.section("hotline-queue-limits")["exten"]
-    assert "emergency,1,Set(QLIMIT=45)" in limits and "reception,1,Set(QLIMIT=90)" in limits
+    # the emergency queue has no wait limit: no callback offer, the caller stays in line
+    assert "emergency,1,Set(QLIMIT=)" in limits and "reception,1,Set(QLIMIT=90)" in limits
     fallback = priorities(conf.section("hotline-fallback"))
     assert fallback[:2] == ["Set(HOTLINE_DISPOSITION=fallback)", CEL_FALLBACK]
     assert fallback[2] == 'ExecIf($["${HOTLINE_FLOW}" = ""]?Playback(hotline/welcome))'

@@ -53,7 +53,9 @@ class Clock:
 
 def make(**hold: object) -> tuple[HoldController, FakeAmi, Clock]:
     ami, clock = FakeAmi(), Clock()
-    settings = HoldSettings.model_validate({"soft_seconds": 60, "hard_seconds": 180} | hold)
+    # announce unless a test asks for ask (the default since the standard: consent first)
+    base = {"soft_seconds": 60, "hard_seconds": 180, "consent": "announce"}
+    settings = HoldSettings.model_validate(base | hold)
     controller = HoldController(HoldMoves(ami), settings, clock)
     controller.feed(
         {
