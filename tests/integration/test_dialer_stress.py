@@ -12,16 +12,14 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dialer.feature import DialerFeature
 from hotline.config import Settings
-from hotline.sandbox import Sandbox
 from hotline.service import HotlineService
-from tests.integration.conftest import wait_until
 from tests.integration.dialer_support import (
     CarrierWatch,
     campaign_with,
@@ -29,8 +27,10 @@ from tests.integration.dialer_support import (
     dialer_settings,
     wait_settled,
 )
+from tests.integration.test_dialer import service
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.exclusive]  # it loads every core
+__all__ = ["service"]  # the dialer tests' service, on this module's settings
 
 EACH = 50
 KINDS = {"busy": "1390001", "no_answer": "1390002", "congestion": "1390003"}
@@ -44,15 +44,6 @@ def settings(sandbox_settings: Settings, tmp_path: Path) -> Settings:
         allowed_patterns=[r"139000[0-9]{5}"],
         trunks={"carrier": {"cps": 25, "max_concurrent": 60}},
     )
-
-
-@pytest.fixture
-async def service(asterisk: Sandbox, settings: Settings) -> AsyncIterator[HotlineService]:
-    svc = HotlineService(settings)
-    await svc.start()
-    await wait_until(lambda: svc.ami.connected, 10, "AMI did not connect")
-    yield svc
-    await svc.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -31,9 +30,10 @@ from hotline.config_dialer import DialerSettings
 from hotline.errors import UnsafeAmiHeader
 from ivr.agents.api import check_body
 from ivr.agents.control import AgentControl, AgentError
-from tests.unit.test_agents import QUEUES, QueueAmi
-from tests.unit.test_ami import make_client
+from tests.unit.test_agents import QUEUES, QueueAmi, ami, queue_ami
 from tests.unit.test_dialer_scheduler import campaign
+
+__all__ = ["ami", "queue_ami"]  # the fake AMI of the agents' tests, and a client on it
 
 SMUGGLED = "lunch\r\n\r\nAction: Hangup\r\nChannel: /./"
 #: text of every kind: controls, separators, other scripts' digits, full-width forms
@@ -97,23 +97,6 @@ def test_what_passes_the_gate_frames_as_exactly_one_action(value: str, header: s
 def test_the_gate_names_what_it_refuses(name: str, headers: dict[str, Any], why: str) -> None:
     with pytest.raises(UnsafeAmiHeader, match=re.escape(why)):
         check_action(name, headers)
-
-
-@pytest.fixture
-async def queue_ami() -> AsyncIterator[QueueAmi]:
-    server = QueueAmi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def ami(queue_ami: QueueAmi) -> AsyncIterator[AmiClient]:
-    ami_client = make_client(queue_ami.port)
-    await ami_client.connect()
-    yield ami_client
-    await asyncio.sleep(0.1)
-    await asyncio.wait_for(ami_client.close(), 5)
 
 
 async def test_the_client_sends_nothing_of_a_smuggling_action(
