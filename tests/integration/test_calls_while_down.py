@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from hotline.ami import AmiClient
@@ -74,6 +75,20 @@ async def hotline_events(settings: Settings) -> AsyncIterator[EventLog]:
         yield events
     finally:
         await client.close()
+
+
+async def passes_of_the_call_log(settings: Settings, count: int, within: float = 15) -> None:
+    """Until the running service has read the call log ``count`` times (its /health)."""
+    url = f"http://{settings.web.host}:{settings.web.port}/health"
+    deadline = asyncio.get_running_loop().time() + within
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while asyncio.get_running_loop().time() < deadline:
+            async with session.get(url) as response:
+                report = await response.json()
+            if (report.get("call_log") or {}).get("passes", 0) >= count:
+                return
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"the call log was not read {count} times in {within:g} s")
 
 
 async def rebuilt(
@@ -156,7 +171,7 @@ async def test_three_calls_while_the_service_is_down_each_get_one_record(
     # a second restart reads the log from its stored position: nothing is added
     proc.stop()
     proc.start()
-    await proc.wait_ready()
-    await asyncio.sleep(settings.call_log.poll_seconds * 2)
+    await proc.wait_ready()  # it has read the log from its stored position once
+    await passes_of_the_call_log(settings, 2)  # and once more on its timer
     again = {record.linkedid: record for record in await records.recent(100)}
     assert again == {record.linkedid: record for record in by_caller.values()}

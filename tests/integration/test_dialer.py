@@ -94,7 +94,12 @@ async def test_each_kind_of_customer_gets_its_disposition(
     ring = attempts[NO_ANSWER]["ended_at"] - attempts[NO_ANSWER]["created_at"]
     assert timedelta(seconds=5.5) < ring < timedelta(seconds=8)
     # every attempt is an outbound call record keyed on its code
-    await asyncio.sleep(1)
+    deadline = asyncio.get_running_loop().time() + 10
+    while asyncio.get_running_loop().time() < deadline:  # the last hangups being written
+        stored = [await service.records.get(a["code"]) for a in attempts.values()]
+        if all(r is not None and r.finished for r in stored):
+            break
+        await asyncio.sleep(0.1)
     for number, attempt in attempts.items():
         record = await service.records.get(attempt["code"])
         assert record is not None, number

@@ -137,7 +137,7 @@ async def test_ami_drop_mid_call_keeps_the_record_and_resends_nothing(
     try:
         call = asyncio.create_task(place_call(sandbox_settings, CallOptions(stay=16)))
         await wait_until(lambda: service.recorder.calls_in_progress == 1, 15, "no call")
-        await asyncio.sleep(7)  # the call is answered and in the flow
+        await wait_until(lambda: service.agi.sessions_open == 1, 15, "the call is not in the flow")
         # A synchronous Originate stays pending until answer or timeout: the risky case.
         originate = asyncio.create_task(
             service.ami.action(
