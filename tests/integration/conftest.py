@@ -14,7 +14,7 @@ import secrets
 import shutil
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +140,34 @@ def sandbox(sandbox_settings: Settings) -> Iterator[Sandbox]:
         missing(f"the Asterisk sandbox is not available: {exc}")
     yield box
     box.stop()
+    keep_logs(box)
     shutil.rmtree(box.hotline.base.parent, ignore_errors=True)  # the test-<pid> folder
+
+
+def asterisk_state(box: Sandbox, lines: int = 60) -> str:
+    """For a failure message: whether each instance's process lives, and the hotline
+    Asterisk's last log lines (a test that finds AMI gone says why)."""
+    alive = {instance.role: instance.pid() for instance in box.instances()}
+    try:
+        tail = box.hotline.log_file.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        tail = f"(no log: {exc})"
+    return f"pids {alive}; {box.hotline.log_file}:\n" + "\n".join(tail.splitlines()[-lines:])
+
+
+def keep_logs(box: Sandbox) -> None:
+    """Before a session's sandbox folder is removed, its logs go to test-artifacts/ (the
+    last 2 MB of each), so a failure seen only in a CI run can still be read."""
+    folder = Path(os.environ.get("HOTLINE_TEST_ARTIFACTS", "test-artifacts"))
+    for instance in box.instances():
+        if not instance.log_file.exists():
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        with instance.log_file.open("rb") as handle:
+            handle.seek(max(0, instance.log_file.stat().st_size - 2_000_000))
+            data = handle.read()
+        name = f"asterisk-{instance.base.parent.name}-{instance.role}.log"
+        (folder / name).write_bytes(data)
 
 
 def active_channels(box: Sandbox) -> dict[str, int]:
@@ -171,15 +198,18 @@ async def service(asterisk: Sandbox, sandbox_settings: Settings) -> AsyncIterato
     """The hotline service, connected to the sandbox's AMI."""
     svc = HotlineService(sandbox_settings)
     await svc.start()
-    await wait_until(lambda: svc.ami.connected, 10, "AMI did not connect")
+    await wait_until(
+        lambda: svc.ami.connected, 10, lambda: f"AMI did not connect; {asterisk_state(asterisk)}"
+    )
     yield svc
     await svc.stop()
 
 
-async def wait_until(predicate: object, within: float, what: str) -> None:
+async def wait_until(predicate: object, within: float, what: str | Callable[[], str]) -> None:
+    """Until ``predicate()``; ``what`` (or what it returns, made at the failure) explains."""
     assert callable(predicate)
     deadline = asyncio.get_running_loop().time() + within
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(what)
+            raise AssertionError(what() if callable(what) else what)
         await asyncio.sleep(0.05)

@@ -34,7 +34,13 @@ from hotline.service import HotlineService
 from hotline.testcall import carrier_client, wait_for_record
 from ivr.agents import AgentsFeature
 from ivr.agi import AgiChannel, FastAgiServer, Flow
-from tests.integration.conftest import active_channels, integration_settings, wait_until
+from tests.integration.conftest import (
+    active_channels,
+    asterisk_state,
+    integration_settings,
+    keep_logs,
+    wait_until,
+)
 from tests.support import missing
 
 __all__ = [
@@ -113,6 +119,7 @@ def inbound_sandbox(inbound_settings: Settings) -> Iterator[Sandbox]:
         missing(f"the Asterisk sandbox is not available: {exc}")
     yield box
     box.stop()
+    keep_logs(box)
     for instance in box.instances():
         shutil.rmtree(instance.base, ignore_errors=True)
     with contextlib.suppress(OSError):  # the instance folder, now empty
@@ -301,7 +308,11 @@ async def make_service(
         service.ami.subscribe(events)
         await service.start()
         started.append(service)
-        await wait_until(lambda: service.ami.connected, 10, "AMI did not connect")
+        await wait_until(
+            lambda: service.ami.connected,
+            10,
+            lambda: f"AMI did not connect; {asterisk_state(inbound_asterisk)}",
+        )
         await wait_until(lambda: agents_feature(service).snapshots > 0, 10, "no agent snapshot")
         return service, spy, events
 
