@@ -30,11 +30,29 @@ from tests.support import missing
 _COUNT = re.compile(r"(\d+) active channel")
 
 
+#: Listening ports of the tests' Asterisks and services come from a block per session,
+#: below the kernel's ephemeral range (32768-60999 here). A port picked there (bind to 0)
+#: was free only for a moment: any outgoing connection could take it as its source port
+#: before Asterisk bound it, and that session's AMI never listened ("AMI did not connect").
+PORT_BASE = 20000
+PORT_BLOCK = 200
+_cursor: dict[str, int] = {}
+
+
 def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
+    """A port free now in this session's block (the next one each call, wrapping round)."""
+    start = PORT_BASE + rtp_slot() * PORT_BLOCK
+    offset = _cursor.get("next", 0)
+    for step in range(PORT_BLOCK):
+        port = start + (offset + step) % PORT_BLOCK
+        with socket.socket(socket.AF_INET, kind) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+        _cursor["next"] = (offset + step + 1) % PORT_BLOCK
         return port
+    raise RuntimeError(f"no free port in {start}-{start + PORT_BLOCK - 1}")
 
 
 RTP_BASE = 30000
