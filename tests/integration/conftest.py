@@ -231,3 +231,17 @@ async def wait_until(predicate: object, within: float, what: str | Callable[[], 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(what() if callable(what) else what)
         await asyncio.sleep(0.05)
+
+
+# The inbound sandbox's fixtures, registered here once for every module. Imported into
+# each test module instead, they were one session fixture per module: the second module
+# on a worker restarted the inbound Asterisk on new ports, and a test of the first module
+# that ran after it (work stealing) found no AMI where its settings said.
+from tests.integration.inbound_support import (  # noqa: E402
+    inbound_asterisk,
+    inbound_sandbox,
+    inbound_settings,
+    make_service,
+)
+
+__all__ = ["inbound_asterisk", "inbound_sandbox", "inbound_settings", "make_service"]

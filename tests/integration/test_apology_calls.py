@@ -22,15 +22,9 @@ from tests.integration.dialer_support import dialer_settings, wait_settled
 from tests.integration.inbound_support import (
     ServiceFactory,
     api,
-    inbound_asterisk,
-    inbound_sandbox,
-    inbound_settings,
-    make_service,
     set_agent,
 )
 from tests.sms_gateway import FakeSmsGateway, sms_gateway
-
-__all__ = ["inbound_asterisk", "inbound_sandbox", "inbound_settings", "make_service"]
 
 pytestmark = pytest.mark.asterisk
 

@@ -24,15 +24,9 @@ from tests.integration.dialer_support import ALL_DAY, dialer_settings
 from tests.integration.inbound_support import (
     ServiceFactory,
     api,
-    inbound_asterisk,
-    inbound_sandbox,
-    inbound_settings,
     login,
-    make_service,
     set_agent,
 )
-
-__all__ = ["inbound_asterisk", "inbound_sandbox", "inbound_settings", "make_service"]
 
 pytestmark = pytest.mark.asterisk
 

@@ -26,14 +26,10 @@ from tests.integration.dialer_support import ServiceProcess
 from tests.integration.inbound_support import (
     EventLog,
     api_at,
-    inbound_asterisk,
-    inbound_sandbox,
-    inbound_settings,
     set_agent,
 )
 
 pytestmark = pytest.mark.asterisk
-__all__ = ["inbound_asterisk", "inbound_sandbox", "inbound_settings"]
 
 TAKEN, GAVE_UP, HUNG_UP = "13912340011", "13912340012", "13912340013"
 

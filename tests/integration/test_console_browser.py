@@ -26,15 +26,9 @@ from tests.integration.inbound_support import (
     ServiceFactory,
     agents_feature,
     api,
-    inbound_asterisk,
-    inbound_sandbox,
-    inbound_settings,
     login,
-    make_service,
 )
 from tests.support import missing
-
-__all__ = ["inbound_asterisk", "inbound_sandbox", "inbound_settings", "make_service"]
 
 pytestmark = pytest.mark.asterisk
 

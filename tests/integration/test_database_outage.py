@@ -26,16 +26,11 @@ from hotline.testcall import live_call
 from tests.integration.conftest import free_port, wait_until
 from tests.integration.inbound_support import (
     ServiceFactory,
-    inbound_asterisk,
-    inbound_sandbox,
-    inbound_settings,
     login,
-    make_service,
     set_agent,
 )
 
 pytestmark = pytest.mark.asterisk
-__all__ = ["inbound_asterisk", "inbound_sandbox", "inbound_settings", "make_service"]
 
 OUTAGE = 60.0
 

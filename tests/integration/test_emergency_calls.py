@@ -16,17 +16,12 @@ from hotline.testcall import live_call
 from ivr.callbacks import CallbackRepository
 from tests.integration.inbound_support import (
     ServiceFactory,
-    inbound_asterisk,
-    inbound_sandbox,
-    inbound_settings,
     login,
-    make_service,
     record_of,
     set_agent,
 )
 
 pytestmark = pytest.mark.asterisk
-__all__ = ["inbound_asterisk", "inbound_sandbox", "inbound_settings", "make_service"]
 
 EMERGENCY_KEY = "1"  # 燃气泄漏, during the greeting or in the main menu
 RECEPTION_KEY = "6"  # 人工服务

@@ -39,11 +39,7 @@ from tests.integration.inbound_support import (
     api,
     api_at,
     carrier_events,
-    inbound_asterisk,
-    inbound_sandbox,
-    inbound_settings,
     login,
-    make_service,
     record_of,
     set_agent,
 )
@@ -51,7 +47,6 @@ from tests.integration.test_inbound_calls import var_values
 from tests.integration.test_service_crash import ServiceProcess
 
 pytestmark = pytest.mark.asterisk
-__all__ = ["inbound_asterisk", "inbound_sandbox", "inbound_settings", "make_service"]
 
 HOLD_KEY = "*1"
 

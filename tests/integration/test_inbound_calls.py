@@ -26,17 +26,12 @@ from tests.integration.inbound_support import (
     ServiceFactory,
     api,
     carrier_events,
-    inbound_asterisk,
-    inbound_sandbox,
-    inbound_settings,
     login,
-    make_service,
     record_of,
     set_agent,
 )
 
 pytestmark = pytest.mark.asterisk
-__all__ = ["inbound_asterisk", "inbound_sandbox", "inbound_settings", "make_service"]
 
 CUSTOMER = DEMO_CUSTOMERS[0]  # 张伟, calls from the simulator's default number
 

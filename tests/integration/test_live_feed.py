@@ -15,13 +15,7 @@ from hotline.testcall import live_call
 from tests.integration.conftest import wait_until
 from tests.integration.inbound_support import (
     ServiceFactory,
-    inbound_asterisk,
-    inbound_sandbox,
-    inbound_settings,
-    make_service,
 )
-
-__all__ = ["inbound_asterisk", "inbound_sandbox", "inbound_settings", "make_service"]
 
 pytestmark = pytest.mark.asterisk
 

@@ -25,13 +25,7 @@ from tests.integration.dialer_support import dialer_settings, wait_settled
 from tests.integration.inbound_support import (
     ServiceFactory,
     api,
-    inbound_asterisk,
-    inbound_sandbox,
-    inbound_settings,
-    make_service,
 )
-
-__all__ = ["inbound_asterisk", "inbound_sandbox", "inbound_settings", "make_service"]
 
 pytestmark = pytest.mark.asterisk
 
