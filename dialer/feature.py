@@ -37,7 +37,7 @@ class DialerFeature:
         self.ops = Operations(settings, self.repo, flow_routes(context.settings))
         self.engine = DialerEngine(settings, context.ami, self.repo, live=context.live)
         self.survey = Survey(context.settings, self.ops, context.sessions, utc_now)
-        self.promised = Promised(context.settings, self.ops, context.sessions)
+        self.promised = Promised(context.settings, self.ops, context.sessions, context.ami)
         self.apology = Apology(context.settings, self.ops, context.sessions)
 
     @property

@@ -265,6 +265,26 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _overflow_is_dialable(self) -> Settings:
+        """The on-call list goes out through a known trunk, to allowed numbers only."""
+        overflow = self.ivr.emergency_overflow
+        where = "ivr.emergency_overflow"
+        if not overflow.after_seconds:
+            return self
+        if not overflow.numbers:
+            raise ValueError(f"{where}.numbers: the on-call list is empty (or after_seconds: 0)")
+        if overflow.trunk not in self.dialer.trunks:
+            raise ValueError(
+                f"{where}.trunk {overflow.trunk!r} is not one of dialer.trunks "
+                f"{sorted(self.dialer.trunks)}"
+            )
+        guard = [re.compile(pattern, re.ASCII) for pattern in self.dialer.allowed_patterns]
+        refused = [n for n in overflow.numbers if not any(p.fullmatch(n) for p in guard)]
+        if refused:
+            raise ValueError(f"{where}.numbers: {refused} match no dialer.allowed_patterns")
+        return self
+
+    @model_validator(mode="after")
     def _fallback_queue_exists(self) -> Settings:
         if self.inbound.fallback_queue not in self.queues.names():
             raise ValueError(

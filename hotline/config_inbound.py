@@ -21,6 +21,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 __all__ = [
     "NUMBER_PATTERN",
+    "EmergencyOverflow",
+    "GreetingStyle",
     "HoursOverride",
     "HoursSettings",
     "IvrSettings",
@@ -54,6 +56,7 @@ def _check_ranges(values: tuple[str, ...]) -> tuple[str, ...]:
     return values
 
 
+GreetingStyle = Literal["time_of_day", "plain"]  # 早上好/下午好/晚上好, or 您好 at any hour
 DayHours = Annotated[tuple[str, ...], AfterValidator(_check_ranges)]
 _DAY = ("08:00-20:00",)
 
@@ -110,10 +113,41 @@ class HoursSettings(_Section):
         return (self.mon, self.tue, self.wed, self.thu, self.fri, self.sat, self.sun)
 
 
+class EmergencyOverflow(_Section):
+    """``ivr.emergency_overflow``: a gas-leak caller no agent took in ``after_seconds``.
+
+    The on-call list is rung in turn, ``ring_seconds`` each, through ``trunk``; the first
+    to answer talks to the caller. Nobody answers: the caller goes back to the front of
+    the emergency queue, and after another ``after_seconds`` the list is rung again, so
+    the caller is never dropped. Each number must pass ``dialer.allowed_patterns``.
+    """
+
+    after_seconds: int = Field(0, ge=0, le=3600)  # 0: off
+    numbers: tuple[Annotated[str, Field(pattern=NUMBER_PATTERN)], ...] = ()
+    ring_seconds: int = Field(20, ge=5, le=60)
+    trunk: str = "carrier"
+
+    @field_validator("after_seconds")
+    @classmethod
+    def _off_or_ten(cls, value: int) -> int:
+        if 0 < value < 10:
+            raise ValueError("0 (off) or at least 10 seconds")
+        return value
+
+    @field_validator("numbers")
+    @classmethod
+    def _each_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        twice = sorted({number for number in value if value.count(number) > 1})
+        if twice:
+            raise ValueError(f"each on-call number once; repeated: {twice}")
+        return value
+
+
 class IvrSettings(_Section):
     """The ``ivr`` section."""
 
     hours: HoursSettings = HoursSettings()
+    greeting: GreetingStyle = "time_of_day"
     menu_file: Path = Path("prompts/menu.yaml")  # relative paths start at the project root
     emergency_queue: str = Field("emergency", pattern=_QUEUE)
     digit_timeout_seconds: float = Field(5.0, gt=0, le=30)
@@ -122,3 +156,4 @@ class IvrSettings(_Section):
     invalid_retries: int = Field(2, ge=0, le=9)  # re-prompts after a wrong key, then an agent
     lookup_timeout_seconds: float = Field(2.0, gt=0, le=10)  # blocklist/customer look-ups
     blocklist: tuple[Annotated[str, Field(pattern=NUMBER_PATTERN)], ...] = ()
+    emergency_overflow: EmergencyOverflow = EmergencyOverflow()

@@ -28,7 +28,7 @@ from hotline.record_fields import (
     safe_word,
 )
 from hotline.record_hold import HOLD_VARS, HoldState
-from hotline.record_inbound import INBOUND_VARS, InboundState
+from hotline.record_inbound import INBOUND_VARS, OVERFLOW_VAR, InboundState
 
 __all__ = ["RECORD_VARS", "CallState", "ChannelState", "var_name"]
 
@@ -46,7 +46,7 @@ _CORE_VARS = frozenset(
 )
 # Variables that shape the record: manager.conf ``channelvars`` puts them on every channel
 # snapshot, so a reconcile row (CoreShowChannel) carries what was set while no one listened.
-RECORD_VARS = _CORE_VARS | INBOUND_VARS | HOLD_VARS
+RECORD_VARS = _CORE_VARS | INBOUND_VARS | HOLD_VARS | {OVERFLOW_VAR}
 # Written at once, not with the next milestone: a crash must not lose how the call went.
 # (HOTLINE_FLOW and HOTLINE_RINGS are set just after the answer and ride on a later write.)
 _URGENT_VARS = frozenset({"HOTLINE_DISPOSITION", "HOTLINE_SCORE", "HOTLINE_QUEUE", "HOTLINE_HOLD"})
@@ -243,6 +243,8 @@ class CallState:
                 record.fallback = True
             elif valid:  # an empty value withdraws the flow's earlier disposition
                 self.override = Disposition(value) if value else None
+        elif name == OVERFLOW_VAR:
+            value, valid = self.inbound.apply_overflow(record, raw, at)
         elif name in INBOUND_VARS:
             value, valid = self.inbound.apply_var(record, name, raw)
         elif name in HOLD_VARS:

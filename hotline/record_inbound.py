@@ -28,7 +28,14 @@ from hotline.record_fields import (
     safe_word,
 )
 
-__all__ = ["AGENT_EVENTS", "INBOUND_VARS", "QUEUE_EVENTS", "InboundState"]
+__all__ = [
+    "AGENT_EVENTS",
+    "INBOUND_VARS",
+    "ONCALL_PREFIX",
+    "OVERFLOW_VAR",
+    "QUEUE_EVENTS",
+    "InboundState",
+]
 
 MAX_SCORE = 10
 MAX_RINGS = 10
@@ -51,6 +58,8 @@ INBOUND_VARS = frozenset(
         "HOTLINE_RINGS",
     }
 )
+OVERFLOW_VAR = "HOTLINE_OVERFLOW"  # the emergency overflow: ringing:N, answered:N, unanswered
+ONCALL_PREFIX = "oncall-"  # the record's agent when an on-call number took the caller
 
 
 class Note(Protocol):
@@ -103,6 +112,23 @@ class InboundState:
             return safe_text(raw, 8), False
         record.rings_before_answer = number
         return str(number), True
+
+    def apply_overflow(self, record: CallRecord, raw: str, at: datetime) -> tuple[str, bool]:
+        """``HOTLINE_OVERFLOW``: an on-call number that answered takes the call like an agent
+        (answered; its talk time counted; the record's agent ``oncall-<number>``)."""
+        state, _, number = raw.partition(":")
+        number = "".join(ch for ch in number if ch.isascii() and ch.isdigit())[:20]
+        if state in ("ringing", "answered") and number:
+            if state == "answered":
+                record.agent = f"{ONCALL_PREFIX}{number}"
+                if not self.agent_took and self.queued_at is not None:
+                    record.wait_seconds = _seconds(self.queued_at, at)
+                self.agent_took = True
+                self.connected_at = self.connected_at or at
+            return f"{state}:{number}", True
+        if raw == "unanswered":
+            return raw, True
+        return safe_text(raw, 32), False
 
     def queue_event(
         self, record: CallRecord, note: Note, name: str, event: Mapping[str, str], at: datetime

@@ -179,6 +179,25 @@ def _context(settings: Settings, role: Role, dirs: InstanceDirs) -> dict[str, An
         "agents": _agents(settings),
         "reassure_prompt": REASSURE_PROMPT,
         "call_log_file": CALL_LOG_FILE,
+        "emergency_queue": settings.ivr.emergency_queue,
+        "overflow": _overflow(settings),
+    }
+
+
+def _overflow(settings: Settings) -> dict[str, Any]:
+    """The emergency overflow's wait, ring time and dial strings (empty list: off)."""
+    overflow = settings.ivr.emergency_overflow
+    trunk = settings.dialer.trunks.get(overflow.trunk)
+    if trunk is None or not overflow.after_seconds:
+        return {"after_seconds": 0, "ring_seconds": overflow.ring_seconds, "dials": []}
+    dials = [
+        (number, trunk.dial_string.format(number=number, trunk=overflow.trunk))
+        for number in overflow.numbers
+    ]
+    return {
+        "after_seconds": overflow.after_seconds,
+        "ring_seconds": overflow.ring_seconds,
+        "dials": dials,
     }
 
 

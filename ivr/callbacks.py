@@ -2,8 +2,9 @@
 
 One open request per number: a repeat while one is pending or dialling is folded into it
 (``merge_count`` + 1) and keeps the caller's best claim: the earliest ``requested_at``, the
-best (lowest) queue ``position``, the highest ``priority`` and the earliest ``due_at``
-(None, "as soon as possible", beats any time). The fold is one ``INSERT … ON CONFLICT``
+best (lowest) queue ``position``, the earliest ``queued_at`` (their place in the line), the
+highest ``priority`` and the earliest ``due_at`` (None, "as soon as possible", beats any
+time). The fold is one ``INSERT … ON CONFLICT``
 against a partial unique index, so two requests at the same instant still make one row.
 The dialer (next issue) takes open requests in ``list_open`` order and ``mark``s them.
 """
@@ -47,6 +48,7 @@ class NewCallback:
     note: str = ""
     due_by: datetime | None = None  # called by then, or it is overdue
     agent: str = ""  # ring this agent first, then the customer (agent-first)
+    queued_at: datetime | None = None  # when the caller first joined the queue (their place)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class CallbackRequest:
     outcome: str = ""
     closed_at: datetime | None = None
     alerted_at: datetime | None = None
+    queued_at: datetime | None = None
 
 
 _FIELDS = tuple(f.name for f in fields(CallbackRequest))
@@ -98,6 +101,11 @@ def _merged(excluded: Any) -> dict[str, Any]:
                 excluded.position,
             ),
             else_=row.position,
+        ),
+        "queued_at": case(
+            (row.queued_at.is_(None), excluded.queued_at),
+            (excluded.queued_at.is_(None), row.queued_at),
+            else_=_earlier(row.queued_at, excluded.queued_at),
         ),
         "due_at": case(
             (or_(row.due_at.is_(None), excluded.due_at.is_(None)), null()),
@@ -134,6 +142,7 @@ class CallbackRepository:
             "status": CallbackStatus.PENDING,
             "priority": new.priority,
             "position": new.position,
+            "queued_at": new.queued_at,
             "merge_count": 0,
             "due_at": new.due_at,
             "source": new.source,

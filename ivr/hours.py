@@ -83,6 +83,22 @@ class BusinessHours:
                 return DayPlan(day, "adjusted_workday", self._workday)
         return DayPlan(day, "regular", self._week[day.weekday()])
 
+    def holiday_name(self, day: date) -> str:
+        """The public holiday on ``day`` ("" if none, or if the site ignores holidays)."""
+        if not self.settings.public_holidays:
+            return ""
+        return str(self._calendar(day.year).get(day) or "")
+
+    def is_day_off(self, day: date) -> bool:
+        """A public holiday, or a weekend day that is not an adjusted working day (调休)."""
+        if self.holiday_name(day):
+            return True
+        if day.weekday() < 5:
+            return False
+        if not self.settings.public_holidays:
+            return True
+        return day not in getattr(self._calendar(day.year), "weekend_workdays", ())
+
     def local(self, now: datetime) -> datetime:
         if now.tzinfo is None:
             raise ValueError(f"naive datetime {now!r}: the clock must be timezone-aware")

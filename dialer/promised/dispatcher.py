@@ -4,7 +4,8 @@ Runs next to the dialer engine on every node (the store's row locks keep nodes a
 The callback campaigns are created (and started) the first time they are needed, from the
 ``callbacks`` settings: ``<campaign>`` dials the customer first into the request's queue,
 ``<campaign>-agent`` rings the request's named agent first (whisper), then the customer.
-After that they are ordinary campaigns an admin can pause. An
+After that they are ordinary campaigns an admin can pause. A queue callback is moved to
+the dialer only when its turn in the queue's line has come (``dialer.promised.gate``). An
 overdue request is logged once as a warning and kept in ``alerts`` for the API.
 """
 
@@ -12,18 +13,27 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from dialer.campaigns import Campaign
 from dialer.operations import OperationError, Operations
-from dialer.promised.store import PromisedStore
+from dialer.promised.store import Lines, PromisedStore
 from dialer.states import CampaignStatus, CampaignType
 from hotline.config_callbacks import CallbackSettings
 from hotline.periodic import Periodic
 
-__all__ = ["CallbackDispatcher"]
+__all__ = ["CallbackDispatcher", "LineReader"]
+
+
+class LineReader(Protocol):
+    """Reads the queues' lines (``dialer.promised.lines.QueueLines``)."""
+
+    fallback_queue: str
+
+    async def read(self, names: Iterable[str]) -> Lines: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +47,15 @@ class CallbackDispatcher:
         ops: Operations,
         store: PromisedStore,
         clock: Callable[[], datetime],
+        lines: LineReader | None = None,
     ) -> None:
+        """``lines``: the queues' lines, so a queue callback keeps its turn (``None``: dial
+        each as soon as it is due)."""
         self.settings = settings
         self._ops = ops
         self._store = store
         self._clock = clock
+        self._lines = lines
         self._loop = Periodic("callbacks", settings.dispatch_seconds, self.tick, log)
         self.alerts: deque[dict[str, Any]] = deque(maxlen=MAX_ALERTS)
         self.dispatched = 0
@@ -91,7 +105,13 @@ class CallbackDispatcher:
         if campaign.status is CampaignStatus.RUNNING:
             within = timedelta(minutes=self.settings.answer_within_minutes)
             running = by_agent if by_agent.status is CampaignStatus.RUNNING else None
-            moved = await self._store.dispatch(campaign, now, within, agent_campaign=running)
+            lines = None
+            if self._lines is not None:
+                queues = await self._store.waiting_queues(now, self._lines.fallback_queue)
+                lines = await self._lines.read(queues)
+            moved = await self._store.dispatch(
+                campaign, now, within, agent_campaign=running, lines=lines
+            )
             self.dispatched += len(moved)
             if moved:
                 log.info("callbacks: %d request(s) to the dialer: %s", len(moved), moved)

@@ -11,13 +11,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.campaigns import Campaign
+from dialer.promised.gate import QueueView, may_dial, place_of
 from dialer.states import FINAL_CONTACT, ContactState, Disposition
 from dialer.store import Store, open_contact
 from hotline.db.models_dialer import AttemptRow, ContactRow
@@ -27,7 +30,7 @@ from hotline.db.models_inbound import (
     CallbackStatus,
 )
 
-__all__ = ["CallbackFacts", "PromisedStore"]
+__all__ = ["CallbackFacts", "Lines", "PromisedStore"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,72 @@ def _outcome(state: ContactState, last: Disposition | None) -> str:
     return "reached" if last is Disposition.ANSWERED_HUMAN else "unreachable"
 
 
+@dataclass(frozen=True)
+class Lines:
+    """The queues' lines now (``None``: unknown, wait) and where requests without a queue go."""
+
+    views: Mapping[str, QueueView | None]
+    fallback_queue: str
+
+    def queue_of(self, request: CallbackRequestRow) -> str:
+        return request.queue or self.fallback_queue
+
+
+def _place(request: CallbackRequestRow) -> datetime:
+    return place_of(request.queued_at, request.due_at, request.requested_at)
+
+
+class _Turns:
+    """Whose turn it is, request by request, within one dispatch."""
+
+    def __init__(self, lines: Lines, open_places: dict[str, list[datetime]]) -> None:
+        self._lines = lines
+        self._open = open_places  # queue → places of open (dialling or just admitted) callbacks
+
+    @classmethod
+    async def of(
+        cls, session: AsyncSession, lines: Lines, due: Sequence[CallbackRequestRow]
+    ) -> _Turns:
+        row = CallbackRequestRow
+        dialling = await session.scalars(
+            select(row).where(row.status == CallbackStatus.DIALLING, row.agent == "")
+        )
+        places: dict[str, list[datetime]] = {}
+        for request in dialling:
+            places.setdefault(lines.queue_of(request), []).append(_place(request))
+        return cls(lines, places)
+
+    def admit(self, request: CallbackRequestRow) -> bool:
+        if request.agent:  # a named agent's promise: rung agent-first, no line to keep
+            return True
+        queue = self._lines.queue_of(request)
+        view = self._lines.views.get(queue)
+        if view is None:
+            return False
+        place = _place(request)
+        earlier = sum(1 for other in self._open.get(queue, []) if other < place)
+        if not may_dial(place, view, earlier):
+            return False
+        self._open.setdefault(queue, []).append(place)
+        return True
+
+
 class PromisedStore(Store):
+    async def waiting_queues(self, now: datetime, fallback_queue: str) -> set[str]:
+        """The queues of pending requests that may be called now (for ``dispatch``'s views)."""
+        row = CallbackRequestRow
+        async with self._session("callbacks queues") as session:
+            found = await session.scalars(
+                select(row.queue)
+                .where(
+                    row.status == CallbackStatus.PENDING,
+                    row.agent == "",
+                    or_(row.due_at.is_(None), row.due_at <= now),
+                )
+                .distinct()
+            )
+            return {queue or fallback_queue for queue in found}
+
     async def dispatch(
         self,
         campaign: Campaign,
@@ -58,9 +126,11 @@ class PromisedStore(Store):
         within: timedelta,
         limit: int = 100,
         agent_campaign: Campaign | None = None,
+        lines: Lines | None = None,
     ) -> list[int]:
         """Requests moved to the dialer now (their ids); those naming an agent go to the
-        agent-first ``agent_campaign`` (left waiting while it is not given)."""
+        agent-first ``agent_campaign`` (left waiting while it is not given). With ``lines``,
+        a queue request waits for its turn in its queue's line (``dialer.promised.gate``)."""
         row = CallbackRequestRow
         moved: list[int] = []
         async with self._session("callbacks dispatch") as session:
@@ -76,9 +146,12 @@ class PromisedStore(Store):
                     .with_for_update(skip_locked=True)
                 )
             ).all()
+            if lines is not None:  # earliest place first: the one whose turn comes first
+                due = sorted(due, key=lambda r: (_place(r), r.id))
+            turn = None if lines is None else await _Turns.of(session, lines, due)
             for request in due:
                 target = agent_campaign if request.agent else campaign
-                if target is None:
+                if target is None or (turn is not None and not turn.admit(request)):
                     continue
                 data = {
                     "callback_id": str(request.id),

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.operations import Operations
 from dialer.promised.api import PromiseApi, install_routes
 from dialer.promised.dispatcher import CallbackDispatcher
+from dialer.promised.lines import QueueLines
 from dialer.promised.store import PromisedStore
+from hotline.ami import AmiClient
 from hotline.config import Settings
 from hotline.record_fields import utc_now
 from ivr.agi import Flow
@@ -27,11 +29,19 @@ __all__ = ["Promised"]
 
 class Promised:
     def __init__(
-        self, settings: Settings, ops: Operations, sessions: async_sessionmaker[AsyncSession]
+        self,
+        settings: Settings,
+        ops: Operations,
+        sessions: async_sessionmaker[AsyncSession],
+        ami: AmiClient | None = None,
     ) -> None:
         self.settings = settings.callbacks
         self.store = PromisedStore(sessions)
-        self.dispatcher = CallbackDispatcher(settings.callbacks, ops, self.store, utc_now)
+        fallback = settings.inbound.fallback_queue
+        lines = None if ami is None else QueueLines(ami, settings.queues, fallback, utc_now)
+        self.dispatcher = CallbackDispatcher(
+            settings.callbacks, ops, self.store, utc_now, lines=lines
+        )
         queues = frozenset(settings.queues.names())
         self.deps = CallbackDeps(
             self.store, queues, settings.inbound.fallback_queue, settings.callbacks.queue_priority

@@ -89,6 +89,7 @@ class CallbackRequestRow(Base):
     )
     priority: Mapped[int] = mapped_column(Integer, default=0)
     position: Mapped[int | None] = mapped_column(Integer)  # place in the queue when asked
+    queued_at: Mapped[datetime | None]  # when the caller first joined the queue: their place
     merge_count: Mapped[int] = mapped_column(Integer, default=0)  # repeats folded in
     due_at: Mapped[datetime | None]  # not before this time; None: as soon as possible
     # promised callbacks (migration 0007): who promised it, by when, and how it ended

@@ -13,7 +13,7 @@ import logging
 
 from ivr.agi import AgiChannel
 from ivr.flows.callback import request_callback
-from ivr.flows.common import VAR_DISPOSITION, finish, goodbye, route_to_queue, sound
+from ivr.flows.common import VAR_DISPOSITION, goodbye, route_to_queue, sound
 from ivr.flows.deps import InboundDeps
 from ivr.flows.speech import Play, hours_speech, speak
 
@@ -51,12 +51,12 @@ async def after_hours_flow(call: AgiChannel, deps: InboundDeps) -> None:
         if not key:
             silent += 1
             if silent > ivr.no_input_retries:
-                await goodbye(call)
+                await goodbye(call, deps)
                 return
             continue
         wrong += 1
         if wrong > ivr.invalid_retries:
-            await goodbye(call)
+            await goodbye(call, deps)
             return
         await call.play(sound("invalid-key"))
         key = ""
@@ -74,5 +74,4 @@ async def _callback(call: AgiChannel, deps: InboundDeps) -> None:
         priority=deps.priority(queue),
         due_at=deps.hours.next_opening(now),
     )
-    await call.play(sound("goodbye"))
-    await finish(call, "done")
+    await goodbye(call, deps)

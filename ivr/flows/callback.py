@@ -31,6 +31,7 @@ async def request_callback(
     category: str,
     priority: int,
     position: int | None = None,
+    queued_at: datetime | None = None,
     due_at: datetime | None = None,
 ) -> bool:
     """Store the request and confirm it to the caller; False (after an apology) if not."""
@@ -45,6 +46,7 @@ async def request_callback(
         category=category,
         priority=priority,
         position=position,
+        queued_at=queued_at,
         due_at=due_at,
         requested_at=deps.clock(),
     )

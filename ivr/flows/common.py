@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from hotline.errors import DatabaseError
 from ivr.agi import AgiChannel
+from ivr.courtesy import goodbye_prompt
 from ivr.flows.deps import InboundDeps
 
 __all__ = [
@@ -66,8 +67,9 @@ async def finish(call: AgiChannel, result: str) -> None:
     await call.set_variable(VAR_RESULT, result)
 
 
-async def goodbye(call: AgiChannel) -> None:
-    await call.play(sound("goodbye"))
+async def goodbye(call: AgiChannel, deps: InboundDeps) -> None:
+    """感谢您的来电, with a weekend or holiday wish when one is near (``ivr.courtesy``)."""
+    await call.play(sound(goodbye_prompt(deps.hours, deps.clock())))
     await finish(call, "done")
 
 

@@ -17,6 +17,7 @@ import logging
 import re
 
 from ivr.agi import AgiChannel
+from ivr.courtesy import welcome_prompt
 from ivr.flows.after_hours import after_hours_flow
 from ivr.flows.bill import BillOutcome, bill_enquiry
 from ivr.flows.common import (
@@ -68,7 +69,8 @@ async def _greet(call: AgiChannel, deps: InboundDeps) -> tuple[str, bool, Custom
     """Play the greeting while the screening runs; the key pressed and what was found."""
     screening = asyncio.create_task(_screen(call, deps))
     try:
-        key = await call.play(sound("welcome"), deps.menu.emergency.key)
+        welcome = welcome_prompt(deps.hours, deps.clock(), deps.ivr.greeting)
+        key = await call.play(sound(welcome), deps.menu.emergency.key)
     except BaseException:
         screening.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -127,7 +129,7 @@ async def _serve(call: AgiChannel, deps: InboundDeps, chosen: Chosen) -> bool:
         if outcome is BillOutcome.BACK:
             return False
         if outcome is BillOutcome.DONE:
-            await goodbye(call)
+            await goodbye(call, deps)
             return True
     queue = deps.menu.queue_of(node, option)
     await route_to_queue(call, deps, queue, option.category, chosen.path)

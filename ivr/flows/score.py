@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 
 from ivr.agi import AgiChannel
-from ivr.flows.common import VAR_SCORE, finish, sound
+from ivr.courtesy import goodbye_prompt
+from ivr.flows.common import VAR_SCORE, finish, goodbye, sound
 from ivr.flows.deps import InboundDeps
 
 __all__ = ["SCORE_ATTEMPTS", "score_flow", "score_from_key"]
@@ -35,11 +36,11 @@ async def score_flow(call: AgiChannel, deps: InboundDeps) -> None:
         if score is not None:
             await call.set_variable(VAR_SCORE, str(score))
             log.info("[%s] score %s", call.linkedid, score)
-            await call.play(sound("score-thanks"))
+            thanks = goodbye_prompt(deps.hours, deps.clock(), "score-thanks")
+            await call.play(sound(thanks))
             await finish(call, "done")
             return
         log.info("[%s] no valid score (attempt %s: %r)", call.linkedid, attempt, key)
         if key and attempt < SCORE_ATTEMPTS:
             await call.play(sound("invalid-key"))
-    await call.play(sound("goodbye"))
-    await finish(call, "done")
+    await goodbye(call, deps)

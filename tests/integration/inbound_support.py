@@ -34,6 +34,7 @@ from hotline.service import HotlineService
 from hotline.testcall import carrier_client, wait_for_record
 from ivr.agents import AgentsFeature
 from ivr.agi import AgiChannel, FastAgiServer, Flow
+from ivr.courtesy import ENDINGS, GREETINGS, WISHES
 from tests.integration.conftest import (
     active_channels,
     asterisk_state,
@@ -61,6 +62,8 @@ __all__ = [
 ]
 
 AGENTS = ("1001", "1002")
+OVERFLOW_AFTER = 30
+ON_CALL = ("13900020001", "13900000001")
 PROMPT_WAIT = 30.0
 
 
@@ -72,7 +75,17 @@ def _settings(var_dir: Path) -> Settings:
         instance="inbound",
         rtp_offset=2000,
         # open unless a test says otherwise: the tests run at any hour
-        ivr={"digit_timeout_seconds": 3.0, "hours": {"force": "open"}},
+        ivr={
+            "digit_timeout_seconds": 3.0,
+            "hours": {"force": "open"},
+            # past the longest emergency wait of the other tests (18 s); the first number
+            # never answers, the second after one ring (carrier-customers.conf)
+            "emergency_overflow": {
+                "after_seconds": OVERFLOW_AFTER,
+                "numbers": list(ON_CALL),
+                "ring_seconds": 8,
+            },
+        },
         # short hold limits (the dialplan's own deadline: 12 + 5 s)
         hold={
             "consent": "announce",  # the tests of ask set it themselves
@@ -171,6 +184,12 @@ class PromptSpy:
             if linkedid is None or call == linkedid
         ]
 
+    def said(self, linkedid: str | None = None) -> list[str]:
+        """``prompts`` by what they say: any greeting is ``welcome``, an ending with a
+        weekend or holiday wish its plain name (``ivr.courtesy`` picks them by the clock;
+        its unit tests check which, here the clock is the real one)."""
+        return [said_as(prompt) for prompt in self.prompts(linkedid)]
+
     async def wait_for(
         self,
         prompt: str,
@@ -178,9 +197,9 @@ class PromptSpy:
         within: float = PROMPT_WAIT,
         linkedid: str | None = None,
     ) -> None:
-        """Until ``prompt`` (without ``hotline/``) has started ``count`` times (in one call)."""
+        """Until ``prompt`` (without ``hotline/``, as ``said``) has started ``count`` times."""
         deadline = asyncio.get_running_loop().time() + within
-        while self.prompts(linkedid).count(prompt) < count:
+        while self.said(linkedid).count(prompt) < count:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
                 raise AssertionError(
@@ -191,6 +210,16 @@ class PromptSpy:
                 await asyncio.wait_for(self.changed.wait(), left)
             except TimeoutError:
                 continue
+
+
+def said_as(prompt: str) -> str:
+    """A prompt's plain name: ``welcome-evening`` is ``welcome``, ``goodbye-weekend`` goodbye."""
+    if prompt in GREETINGS:
+        return "welcome"
+    for wish in WISHES[1:]:
+        if prompt.endswith(wish) and prompt.removesuffix(wish) in ENDINGS:
+            return prompt.removesuffix(wish)
+    return prompt
 
 
 class _SpiedChannel:

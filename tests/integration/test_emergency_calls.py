@@ -2,8 +2,9 @@
 
 An agent sits in reception and emergency (queues.conf ``weight`` from the queues'
 priority): while a reception caller has waited longer, the next free moment of that agent
-goes to the emergency caller. And an emergency caller is never offered a callback, however
-long the wait: there is no wait limit on the emergency queue.
+goes to the emergency caller. An emergency caller is never offered a callback, however
+long the wait: the emergency queue's only limit is the overflow's. When no agent takes the
+caller within ``ivr.emergency_overflow.after_seconds``, the on-call list rings in turn.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from hotline.config import Settings
 from hotline.testcall import live_call
 from ivr.callbacks import CallbackRepository
 from tests.integration.inbound_support import (
+    ON_CALL,
+    OVERFLOW_AFTER,
     ServiceFactory,
     login,
     record_of,
@@ -82,3 +85,40 @@ async def test_an_emergency_caller_is_never_offered_a_callback(
     assert record.wait_seconds is not None and record.wait_seconds > 18
     requests = await CallbackRepository(service.sessions).list_open()
     assert [r for r in requests if r.linkedid == record.linkedid] == []
+
+
+async def test_no_agent_for_a_gas_leak_caller_rings_the_on_call_list_in_turn(
+    make_service: ServiceFactory, inbound_settings: Settings
+) -> None:
+    overflow = inbound_settings.ivr.emergency_overflow
+    assert (overflow.after_seconds, overflow.numbers) == (OVERFLOW_AFTER, ON_CALL)
+    service, spy, events = await make_service()  # nobody logged in to the emergency queue
+    async with live_call(inbound_settings) as call:
+        await spy.wait_for("welcome")
+        await call.press(EMERGENCY_KEY)
+        joined = await events.wait("QueueCallerJoin", Queue="emergency")
+        first = await events.wait("DialBegin", within=OVERFLOW_AFTER + 15)
+        [left] = events.named("QueueCallerLeave", Uniqueid=joined["Uniqueid"])
+        waited = float(left["Timestamp"]) - float(joined["Timestamp"])
+        assert OVERFLOW_AFTER - 1 <= waited < OVERFLOW_AFTER + 2
+        # 正在为您转接值班人员 (about 3 s), then the first on-call number
+        assert 1 < float(first["Timestamp"]) - float(left["Timestamp"]) < 8
+        answered = await events.wait(
+            "VarSet", Variable="HOTLINE_OVERFLOW", Value=f"answered:{ON_CALL[1]}", within=30
+        )
+        dialled = [e["DialString"] for e in events.named("DialBegin")]
+        assert dialled == [f"{number}@carrier" for number in ON_CALL]  # in turn: 1st rang out
+        assert events.named("DialEnd")[0]["DialStatus"] == "NOANSWER"
+        assert float(answered["Timestamp"]) > float(events.named("DialEnd")[0]["Timestamp"])
+        await call.hangup()
+    record = await record_of(service, call.sip_call_id)
+    assert (record.queue, record.agent, record.disposition) == (
+        "emergency",
+        f"oncall-{ON_CALL[1]}",
+        Disposition.ANSWERED,
+    )
+    assert record.wait_seconds is not None and record.wait_seconds >= OVERFLOW_AFTER
+    assert record.talk_seconds is not None and record.talk_seconds > 0
+    timeline = await service.records.timeline(record.linkedid)
+    said = [e.detail["value"] for e in timeline if e.detail.get("name") == "HOTLINE_OVERFLOW"]
+    assert said == [f"ringing:{ON_CALL[0]}", f"ringing:{ON_CALL[1]}", f"answered:{ON_CALL[1]}"]

@@ -84,8 +84,8 @@ async def test_menu_to_agent_then_score_9(
     assert abs(rung - ring_wait_seconds(inbound_settings)) < 1.0
     assert record.wait_seconds is not None and 4.5 <= record.wait_seconds < 8  # one 5 s ring
     assert record.talk_seconds is not None and 3.5 <= record.talk_seconds < 6
-    assert spy.prompts()[:2] == ["welcome", "menu-main"]
-    assert spy.prompts()[-2:] == ["score", "score-thanks"]
+    assert spy.said()[:2] == ["welcome", "menu-main"]
+    assert spy.said()[-2:] == ["score", "score-thanks"]
     timeline = await service.records.timeline(record.linkedid)
     kinds = [entry.kind for entry in timeline]
     assert kinds.index("queue_join") < kinds.index("agent_connect") < kinds.index("agent_complete")
@@ -181,7 +181,7 @@ async def test_silence_ends_with_the_no_input_goodbye(
         await call.wait_ended(30)
     record = await record_of(service, call.sip_call_id)
     assert record.disposition is Disposition.NO_INPUT
-    assert spy.prompts() == ["welcome", "menu-main", "menu-main", "no-input"]
+    assert spy.said() == ["welcome", "menu-main", "menu-main", "no-input"]
     assert (record.queue, record.agent, record.score_status) == ("", "", None)
 
 

@@ -131,10 +131,11 @@ def bill(amount: str = "128.50", **changes: Any) -> Bill:
 # --- script pieces -------------------------------------------------------------------
 
 
-def greeting(key: str = "") -> list[Step]:
+def greeting(key: str = "", welcome: str = "welcome-morning") -> list[Step]:
+    """The flow's start; the greeting of ``OPEN_NOW`` (``welcome-evening`` at ``CLOSED_NOW``)."""
     return [
         expect("set_variable", "HOTLINE_FLOW", "hotline"),
-        expect("play", "hotline/welcome", MENU.emergency.key, returns=key),
+        expect("play", f"hotline/{welcome}", MENU.emergency.key, returns=key),
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -440,3 +441,39 @@ def test_a_secret_with_a_line_break_is_refused(tmp_path: Path) -> None:
     )
     [problem] = problems_of(write(tmp_path / "empty.yaml", ""), secrets)
     assert problem.startswith("asterisk.ami_secret:") and "control characters" in problem
+
+
+@pytest.mark.parametrize(
+    ("overflow", "field", "says"),
+    [
+        ({"after_seconds": 5, "numbers": ["13800000001"]}, "after_seconds", "at least 10"),
+        ({"after_seconds": 60}, "", "on-call list is empty"),
+        ({"after_seconds": 60, "numbers": ["0085212345678"]}, "", "allowed_patterns"),
+        ({"after_seconds": 60, "numbers": ["13800000001"], "trunk": "nope"}, "", "dialer.trunks"),
+        ({"numbers": ["13800000001", "13800000001"]}, "numbers", "repeated"),
+        ({"numbers": ["138 0000 0001"]}, "numbers.0", "pattern"),
+    ],
+)
+def test_the_emergency_overflow_refuses_what_it_could_not_dial(
+    tmp_path: Path, overflow: dict[str, Any], field: str, says: str
+) -> None:
+    config = write(
+        tmp_path / "hotline.yaml", yaml.safe_dump({"ivr": {"emergency_overflow": overflow}})
+    )
+    [problem] = problems_of(config, tmp_path / "none.yaml")
+    where = f"ivr.emergency_overflow.{field}".rstrip(".")
+    assert problem.startswith(where if field else "") and says in problem, problem
+    assert "ivr.emergency_overflow" in problem
+
+
+def test_an_emergency_overflow_to_allowed_numbers_is_taken(tmp_path: Path) -> None:
+    overflow = {"after_seconds": 60, "numbers": ["13800000001", "02112345678"]}
+    config = write(
+        tmp_path / "hotline.yaml", yaml.safe_dump({"ivr": {"emergency_overflow": overflow}})
+    )
+    taken = load_settings(config, tmp_path / "none.yaml").ivr.emergency_overflow
+    assert (taken.after_seconds, taken.numbers, taken.ring_seconds) == (
+        60,
+        ("13800000001", "02112345678"),
+        20,
+    )

@@ -251,3 +251,29 @@ def test_the_check_reads_the_dialplan_and_its_includes(tmp_path: Path) -> None:
     files = dialplan_files(render(tmp_path, settings()))
     assert {"extensions.conf", "dialplan-inbound.conf", "dialplan-outbound.conf"} <= set(files)
     assert all(re.search(r"\{\{|\{%", text) is None for text in files.values())
+
+
+def test_the_emergency_overflow_rings_the_on_call_list_in_turn(tmp_path: Path) -> None:
+    base = settings()
+    overflow = {"after_seconds": 45, "numbers": ["13800000001", "02112345678"], "ring_seconds": 15}
+    on = base.model_copy(update={"ivr": base.ivr.model_validate({"emergency_overflow": overflow})})
+    conf = Conf(render(tmp_path / "on", on) / "dialplan-inbound.conf")
+    limits = conf.section("hotline-queue-limits")["exten"]
+    assert "emergency,1,Set(QLIMIT=45)" in limits and "reception,1,Set(QLIMIT=90)" in limits
+    queue = priorities(conf.section("hotline-queue"))
+    timeout = queue.index("Set(HOTLINE_FLOW_RESULT=)")
+    assert queue[timeout + 1] == (
+        'GotoIf($["${QNAME}" = "emergency"]?hotline-emergency-overflow,s,1)'
+    )
+    steps = priorities(conf.section("hotline-emergency-overflow"))
+    dials = [line for line in steps if line.startswith("Dial(")]
+    assert dials == [
+        "Dial(PJSIP/13800000001@carrier,15,U(hotline-overflow-answered^13800000001))",
+        "Dial(PJSIP/02112345678@carrier,15,U(hotline-overflow-answered^02112345678))",
+    ]
+    assert steps[-3:] == ["Set(QPOS=1)", "Goto(hotline-queue,s,join)", "Hangup()"]
+    off = Conf(render(tmp_path / "off", base) / "dialplan-inbound.conf")
+    assert "emergency,1,Set(QLIMIT=)" in off.section("hotline-queue-limits")["exten"]
+    assert not any(
+        line.startswith("Dial(") for line in priorities(off.section("hotline-emergency-overflow"))
+    )

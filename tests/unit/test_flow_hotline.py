@@ -56,7 +56,9 @@ async def test_emergency_key_during_the_greeting_goes_straight_to_the_emergency_
 
 async def test_emergency_key_during_the_greeting_is_served_after_hours_too() -> None:
     deps, _ = make_deps(now=CLOSED_NOW)
-    session = ScriptedSession([*greeting(key="1"), *queued("emergency", 10, "emergency", "1")])
+    session = ScriptedSession(
+        [*greeting(key="1", welcome="welcome-evening"), *queued("emergency", 10, "emergency", "1")]
+    )
     await hotline_flow(session, deps)
     session.assert_done()
     assert "HOTLINE_DISPOSITION" not in session.variables
@@ -167,7 +169,9 @@ async def test_hangup_during_the_greeting_sets_nothing_more() -> None:
     session = ScriptedSession(
         [
             expect("set_variable", "HOTLINE_FLOW", "hotline"),
-            expect("play", "hotline/welcome", raises=AgiHangup("STREAM FILE: caller hung up")),
+            expect(
+                "play", "hotline/welcome-morning", raises=AgiHangup("STREAM FILE: caller hung up")
+            ),
         ]
     )
     with pytest.raises(AgiHangup):

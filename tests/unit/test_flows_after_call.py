@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from hotline.errors import AgiHangup
@@ -105,16 +107,22 @@ def offer(key: str) -> Step:
 
 
 def variables(
-    queue: str | None, category: str | None, priority: str | None, pos: str | None
+    queue: str | None,
+    category: str | None,
+    priority: str | None,
+    pos: str | None,
+    queued: str | None = None,
 ) -> list[Step]:
     return [
         expect("get_variable", "HOTLINE_QUEUE", returns=queue),
         expect("get_variable", "HOTLINE_CATEGORY", returns=category),
         expect("get_variable", "HOTLINE_QUEUE_PRIORITY", returns=priority),
         expect("get_variable", "QUEUEPOSITION", returns=pos),
+        expect("get_variable", "QUEUED_AT", returns=queued),
     ]
 
 
+JOINED = str(int(OPEN_NOW.timestamp()) - 95)  # the dialplan's QUEUED_AT: 95 s before
 CONFIRMED = [
     expect("set_variable", "HOTLINE_CALLBACK_ID", "42"),
     expect("set_variable", "HOTLINE_DISPOSITION", "callback_requested"),
@@ -135,7 +143,7 @@ async def timed_out(
 
 async def test_1_stores_a_callback_that_keeps_the_callers_place() -> None:
     session, fakes = await timed_out(
-        [offer("1"), *variables("repair", "repair", "5", "3"), *CONFIRMED]
+        [offer("1"), *variables("repair", "repair", "5", "3", JOINED), *CONFIRMED]
     )
     assert session.variables["HOTLINE_DISPOSITION"] == "callback_requested"
     assert session.variables["HOTLINE_FLOW_RESULT"] == "done"
@@ -143,15 +151,27 @@ async def test_1_stores_a_callback_that_keeps_the_callers_place() -> None:
     assert (request.number, request.linkedid, request.queue) == (CALLER, LINKEDID, "repair")
     assert (request.category, request.priority, request.position) == ("repair", 5, 3)
     assert (request.due_at, request.requested_at) == (None, OPEN_NOW)
+    assert request.queued_at == OPEN_NOW - timedelta(seconds=95)  # their place in the line
 
 
 async def test_odd_channel_variables_are_cleaned_before_they_are_stored() -> None:
     _, fakes = await timed_out(
-        [offer("1"), *variables("nope", "Bad Category!", None, "0"), *CONFIRMED]
+        [offer("1"), *variables("nope", "Bad Category!", None, "0", "1e9"), *CONFIRMED]
     )
     [request] = fakes.callbacks.requests
     assert (request.queue, request.category, request.priority) == ("", "badcategory", 0)
     assert request.position is None  # 0 would mean "served", not a place in the line
+    assert request.queued_at is None  # not epoch seconds
+
+
+@pytest.mark.parametrize(
+    "queued", ["", "-5", str(int(OPEN_NOW.timestamp()) + 60), "1700000000", "１７９"]
+)
+async def test_a_join_time_from_the_future_or_the_past_is_no_place(queued: str) -> None:
+    _, fakes = await timed_out(
+        [offer("1"), *variables("repair", "repair", "5", "3", queued), *CONFIRMED]
+    )
+    assert fakes.callbacks.requests[0].queued_at is None
 
 
 async def test_priority_falls_back_to_the_queues_own() -> None:

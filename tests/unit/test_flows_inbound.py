@@ -174,7 +174,7 @@ AFTER_HOURS = expect("set_variable", "HOTLINE_DISPOSITION", "after_hours")
 
 async def after_hours(steps: list[Step], fakes: Fakes | None = None) -> ScriptedSession:
     deps, _ = make_deps(fakes, now=CLOSED_NOW)
-    session = ScriptedSession([*greeting(), AFTER_HOURS, *steps])
+    session = ScriptedSession([*greeting(welcome="welcome-evening"), AFTER_HOURS, *steps])
     await hotline_flow(session, deps)
     session.assert_done()
     return session
@@ -255,7 +255,14 @@ async def test_after_hours_callback_that_cannot_be_taken_gets_an_apology(problem
     deps, _ = make_deps(fakes, now=CLOSED_NOW)
     apology = "callback-unavailable" if problem == "no number" else "callback-failed"
     session = ScriptedSession(
-        [*greeting(), AFTER_HOURS, *hours_message(), offer("2"), play(apology), *goodbye()],
+        [
+            *greeting(welcome="welcome-evening"),
+            AFTER_HOURS,
+            *hours_message(),
+            offer("2"),
+            play(apology),
+            *goodbye(),
+        ],
         caller="" if problem == "no number" else CALLER,
     )
     await hotline_flow(session, deps)
