@@ -55,6 +55,9 @@ class CampaignSpec(BaseModel):
     retry: dict[Disposition, int]
     max_attempts: int = Field(ge=1, le=20)
     amd: bool = False
+    # AMD's MACHINE for initial silence (a person waiting for us to speak) is a person:
+    # 喂,您好 and the flow goes on (default for survey, apology and promised callbacks)
+    amd_silence_is_human: bool = False
     # ring the responsible agent first (whisper), then dial the customer into their call
     agent_first: bool = False
     agi_route: str = Field("", pattern=r"^[A-Za-z0-9_-]{0,64}$")
@@ -101,9 +104,18 @@ def end_of_day(zone: str, now: datetime) -> datetime:
 #: What a campaign type changes in the defaults: the campaign flows hang up on answering
 #: machines and call them again later, as they do a customer the flow could not finish.
 TYPE_DEFAULTS: dict[CampaignType, dict[str, Any]] = {
-    CampaignType.CALLBACK_SURVEY: {"amd": True, "retry": {"answered_machine": 3600, "later": 3600}},
+    CampaignType.CALLBACK_SURVEY: {
+        "amd": True,
+        "amd_silence_is_human": True,
+        "retry": {"answered_machine": 3600, "later": 3600},
+    },
     # an apology is due the same day: machines and "later" come back within the hour
-    CampaignType.APOLOGY: {"amd": True, "retry": {"answered_machine": 1800, "later": 1800}},
+    CampaignType.APOLOGY: {
+        "amd": True,
+        "amd_silence_is_human": True,
+        "retry": {"answered_machine": 1800, "later": 1800},
+    },
+    CampaignType.PROMISED_CALLBACK: {"amd_silence_is_human": True},
 }
 
 
@@ -135,6 +147,7 @@ def build_spec(
     if isinstance(kind, str) and kind in CampaignType.__members__.values():
         extra = TYPE_DEFAULTS.get(CampaignType(kind), {})
         values["amd"] = extra.get("amd", False)
+        values["amd_silence_is_human"] = extra.get("amd_silence_is_human", False)
         values["retry"] = dict(settings.retry_seconds) | extra.get("retry", {})
         route = (routes or {}).get(CampaignType(kind))
         if route and "context" not in data:
@@ -192,6 +205,7 @@ class Campaign:
     ring_timeout: float
     timezones: tuple[str, ...] = field(default=())
     agent_first: bool = False
+    amd_silence_is_human: bool = False
 
     def retry_after(self, disposition: Disposition) -> int | None:
         """Seconds until the next attempt after ``disposition``; None when it is final."""
@@ -220,6 +234,7 @@ class Campaign:
             "retry": dict(self.retry),
             "max_attempts": self.max_attempts,
             "amd": self.amd,
+            "amd_silence_is_human": self.amd_silence_is_human,
             "agent_first": self.agent_first,
             "agi_route": self.agi_route,
             "context": self.context,

@@ -25,9 +25,12 @@ final when both its Hangup and its OriginateResponse were seen; ``settle`` secon
 Hangup when no response comes; and a Failure with no channel event at all waits ``settle``
 seconds for the channel before it is taken as "never created".
 
-With AMD on, the dialplan sets ``HOTLINE_AMD=<AMDSTATUS>:<AMDCAUSE>`` before it routes the
-call; MACHINE makes it ``answered_machine``. ``HOTLINE_OPTOUT=1`` anywhere in the
-call (any channel of its linkedid) marks the callee for the DNC list; ``HOTLINE_RETRY=1``
+With AMD on, the dialplan sets ``HOTLINE_AMD=<AMDSTATUS>:<AMDCAUSE>[:person]`` before it
+routes the call; MACHINE makes it ``answered_machine``, unless the campaign's policy took
+the silence for a person (``:person``, ``amd_silence_is_human``). The attempt keeps
+``<STATUS>:<CAUSE KIND>[:person]`` (``MACHINE:INITIALSILENCE:person``) for the AMD report.
+``HOTLINE_OPTOUT=1`` anywhere in the call (any channel of its linkedid) marks the callee
+for the DNC list; ``HOTLINE_RETRY=1``
 (a flow that got no answer, or a customer who asked to be called later) makes an answered
 call ``later``, which the campaign's retry rule schedules like any other disposition.
 
@@ -52,6 +55,7 @@ __all__ = [
     "TRACKED_EVENTS",
     "AttemptTracker",
     "Signal",
+    "amd_summary",
     "disposition_of",
     "event_code",
 ]
@@ -142,7 +146,7 @@ class AttemptTracker:
             variable = _var(event)
             value = event.get("Value", "")
             if variable == "HOTLINE_AMD":
-                self.amd = safe_word(value.partition(":")[0], 16).upper()
+                self.amd = amd_summary(value)
             elif variable == "HOTLINE_OPTOUT":
                 self.optout = self.optout or value.strip() not in ("", "0")
             elif variable == "HOTLINE_RETRY":
@@ -233,6 +237,16 @@ class AttemptTracker:
         )
 
 
+def amd_summary(value: str) -> str:
+    """``MACHINE:INITIALSILENCE-2500-2500:person`` → ``MACHINE:INITIALSILENCE:person``."""
+    status, _, rest = value.partition(":")
+    cause, _, policy = rest.partition(":")
+    parts = [safe_word(status, 16).upper(), safe_word(cause.partition("-")[0], 24).upper()]
+    if policy == "person":
+        parts.append("person")
+    return ":".join(parts).rstrip(":")
+
+
 def disposition_of(
     *,
     answered: bool,
@@ -245,7 +259,7 @@ def disposition_of(
     """The disposition from the evidence: answer, AMD and the flow's retry wish, else cause,
     dial status, reason."""
     if answered:
-        if amd == "MACHINE":
+        if amd.partition(":")[0] == "MACHINE" and not amd.endswith(":person"):
             return Disposition.ANSWERED_MACHINE
         return Disposition.LATER if retry else Disposition.ANSWERED_HUMAN
     if cause is not None and cause in _CAUSES:

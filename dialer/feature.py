@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from dialer.amd_report import AmdReport
 from dialer.api import install_routes
 from dialer.apology.wiring import Apology
 from dialer.engine import DialerEngine
@@ -56,6 +57,7 @@ class DialerFeature:
         add_report(app, "survey", self.survey.store.score_report)
         add_report(app, "apologies", self.apology.store.report)
         add_report(app, "callbacks", self.promised.store.report)
+        add_report(app, "amd", AmdReport(self._context.sessions).rows)
 
     async def start(self) -> None:
         if self._context.settings.dialer.enabled:

@@ -115,6 +115,7 @@ def campaign_of(row: CampaignRow) -> Campaign:
         retry={str(k): int(v) for k, v in row.retry.items()},
         max_attempts=row.max_attempts,
         amd=row.amd,
+        amd_silence_is_human=row.amd_silence_is_human,
         agent_first=row.agent_first,
         agi_route=row.agi_route,
         context=row.context,

@@ -73,6 +73,7 @@ class CallbackDispatcher:
             "max_attempts": s.max_attempts,
             "agi_route": s.agi_route,
             "amd": True,
+            "amd_silence_is_human": True,  # a customer waiting for us to speak is no machine
         }
 
     async def campaign(self, agent_first: bool = False) -> Campaign:

@@ -57,6 +57,8 @@ class CampaignRow(Base):
     retry: Mapped[dict[str, Any]] = mapped_column(JsonDict)
     max_attempts: Mapped[int] = mapped_column(Integer)
     amd: Mapped[bool] = mapped_column(Boolean)
+    #: AMD's MACHINE for initial silence is taken for a person who waits for us to speak
+    amd_silence_is_human: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     agent_first: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     agi_route: Mapped[str] = mapped_column(String(64))
     context: Mapped[str] = mapped_column(String(64))

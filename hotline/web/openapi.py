@@ -78,6 +78,7 @@ ROUTES: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("GET", "/api/v1/reports/survey", S, _REPORT + "survey scores per technician", ()),
     ("GET", "/api/v1/reports/apologies", S, _REPORT + "apology tickets per agent", ()),
     ("GET", "/api/v1/reports/callbacks", S, _REPORT + "promised callbacks", ()),
+    ("GET", "/api/v1/reports/amd", S, _REPORT + "AMD verdicts per campaign", ()),
     ("POST", "/api/v1/dnc", A, "Add a number to the DNC list", (JSON,)),
     ("DELETE", "/api/v1/dnc/{number}", A, "Take a number off the DNC list", ()),
 )

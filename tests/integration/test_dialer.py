@@ -187,6 +187,6 @@ async def test_answering_machines_are_told_apart_when_amd_is_on(
         person: "answered_human",
     }
     attempts = {a["number"]: a for a in await dialer.repo.attempts_of(made.id)}
-    assert attempts[machine]["amd_status"] == "MACHINE"
-    assert attempts[person]["amd_status"] == "HUMAN"
+    assert attempts[machine]["amd_status"] == "MACHINE:LONGGREETING"  # not taken for a person
+    assert attempts[person]["amd_status"] == "HUMAN:HUMAN"
     assert carrier.calls == {machine: 1, person: 1}

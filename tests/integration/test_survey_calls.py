@@ -30,6 +30,7 @@ from tests.integration.inbound_support import (
 pytestmark = pytest.mark.asterisk
 
 ITEMS = ("attitude", "competence", "punctuality", "appearance")
+MACHINE_GREETING = "MACHINE:LONGGREETING"  # the simulator's machine talks past 1.5 s
 
 
 def full_survey(*keys: str) -> list[tuple[str, str]]:
@@ -194,8 +195,8 @@ async def test_an_answering_machine_is_not_surveyed_and_is_called_again(survey: 
     await wait_settled(repo, campaign_id, 90)
     attempts = await repo.attempts_of(campaign_id)
     assert [(a["seq"], a["disposition"], a["amd_status"]) for a in attempts] == [
-        (1, "answered_machine", "MACHINE"),
-        (2, "answered_machine", "MACHINE"),
+        (1, "answered_machine", MACHINE_GREETING),
+        (2, "answered_machine", MACHINE_GREETING),
     ]
     assert len(survey.channels.named("Newchannel", Exten=machine)) == 2
     assert await survey.responses("machine") == {}
@@ -220,3 +221,35 @@ async def test_silence_is_called_again_later_and_the_next_call_goes_on(survey: S
     )
     said = survey.spy.prompts(first)
     assert said.count("survey-identity-confirm") == 2 and said[-1] == "survey-no-input"
+
+
+async def test_a_customer_who_answers_and_waits_in_silence_is_surveyed(survey: Survey) -> None:
+    """AMD calls three seconds of silence a machine (INITIALSILENCE); for a survey that is
+    a person waiting for us to speak: 喂,您好, and the survey goes on."""
+    silent = "13900000501"  # answers, then silent until the keys the test presses
+    await survey.stay(silent)
+    campaign_id = await survey.campaign("silent", [order("WO-501", silent)])
+    await survey.start("silent")
+    code = await survey.answer(campaign_id, silent, full_survey("8", "8", "9", "0"))
+    contacts = await wait_settled(survey.dialer.repo, campaign_id, 120)
+    assert [(c["state"], c["last_disposition"]) for c in contacts] == [("done", "answered_human")]
+    [attempt] = await survey.dialer.repo.attempts_of(campaign_id)
+    assert attempt["amd_status"] == "MACHINE:INITIALSILENCE:person"
+    response = (await survey.responses("silent"))[code]
+    assert response["outcome"] == "completed"
+    assert response["scores"]["appearance"] == 10
+    status, report = await api(survey.service, "GET", "/api/v1/reports/amd")
+    assert status == 200, report
+    rows = [r for r in report["rows"] if r["campaign"] == "silent"]
+    assert rows == [
+        {
+            "campaign": "silent",
+            "type": "callback_survey",
+            "status": "MACHINE",
+            "cause": "INITIALSILENCE",
+            "taken_for_person": True,
+            "attempts": 1,
+            "answered_human": 1,
+            "answered_machine": 0,
+        }
+    ]

@@ -344,3 +344,33 @@ def test_close_for_never_dialled_attempts() -> None:
     [closed] = flights.close(CODE, Disposition.FAILED, T0, "not sent", refund=True)
     assert isinstance(closed, Finished) and closed.refund and closed.detail == "not sent"
     assert flights.close(CODE, Disposition.FAILED, T0, "again") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "kept", "disposition"),
+    [
+        ("MACHINE:INITIALSILENCE-2500-2500", "MACHINE:INITIALSILENCE", "answered_machine"),
+        (
+            "MACHINE:INITIALSILENCE-2500-2500:person",
+            "MACHINE:INITIALSILENCE:person",
+            "answered_human",
+        ),
+        ("MACHINE:LONGGREETING-1520-1500", "MACHINE:LONGGREETING", "answered_machine"),
+        ("MACHINE:MAXWORDS-4-4", "MACHINE:MAXWORDS", "answered_machine"),
+        ("HUMAN:HUMAN-600-800", "HUMAN:HUMAN", "answered_human"),
+        ("HUMAN:HUMAN-600-800:", "HUMAN:HUMAN", "answered_human"),  # the dialplan's form
+        ("MACHINE:INITIALSILENCE-2500-2500:", "MACHINE:INITIALSILENCE", "answered_machine"),
+        ("NOTSURE:TOOLONG-5000", "NOTSURE:TOOLONG", "answered_human"),
+        ("HANGUP:", "HANGUP", "answered_human"),
+        ("MACHINE:x\r\nAction: Hangup", "MACHINE:XACTION", "answered_machine"),
+    ],
+)
+def test_the_amd_verdict_is_kept_with_its_cause_and_the_policy(
+    value: str, kept: str, disposition: str
+) -> None:
+    """AMD's MACHINE for initial silence is a person when the campaign says so (the
+    dialplan adds ``:person``); a machine's greeting is still a machine."""
+    tracker = AttemptTracker(CODE, answered_at=T0)
+    tracker.feed(var("HOTLINE_AMD", value), T0)
+    assert tracker.amd == kept
+    assert tracker.disposition is Disposition(disposition)

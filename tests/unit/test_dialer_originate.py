@@ -22,7 +22,8 @@ GUARD = NumberGuard(SETTINGS.allowed_patterns)
 
 
 def test_headers_carry_the_attempt_so_every_event_maps_back() -> None:
-    headers = originate_headers(CLAIM, campaign(amd=True, agi_route="survey"), SETTINGS)
+    survey = campaign(amd=True, amd_silence_is_human=True, agi_route="survey")
+    headers = originate_headers(CLAIM, survey, SETTINGS)
     assert headers == {
         "Channel": "PJSIP/13900000001@carrier",
         "Context": "dialer-outbound",
@@ -39,6 +40,7 @@ def test_headers_carry_the_attempt_so_every_event_maps_back() -> None:
             "DIALER_ATTEMPT_CODE=dl-9-2-0badc0de",
             "DIALER_CAMPAIGN=1",
             "DIALER_AMD=1",
+            "DIALER_AMD_SILENCE=1",  # a silent answer is a person waiting for us
             "DIALER_ROUTE=survey",
             "DIALER_CONTEXT=dialer-default",
         ],

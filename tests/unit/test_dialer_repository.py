@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dialer.amd_report import AmdReport
 from dialer.campaigns import Campaign, SpecError, build_spec
 from dialer.contacts import ContactIn
 from dialer.numbers import NumberGuard
@@ -20,6 +21,7 @@ from hotline.db import create_engine, session_factory
 SETTINGS = DialerSettings()
 GUARD = NumberGuard(SETTINGS.allowed_patterns)
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+S = timedelta(seconds=1)
 
 
 @pytest.fixture
@@ -276,3 +278,62 @@ def test_agent_first_needs_a_flow() -> None:
     with pytest.raises(SpecError) as refused:
         build_spec({"name": "x", "agent_first": True}, SETTINGS, T0)
     assert refused.value.field == "agent_first"
+
+
+@pytest.mark.parametrize(
+    ("kind", "silence_is_human"),
+    [("callback_survey", True), ("apology", True), ("promised_callback", True), ("ivr", False)],
+)
+async def test_a_silent_answer_is_a_person_for_the_campaigns_that_talk_to_people(
+    repo: DialerRepository, kind: str, silence_is_human: bool
+) -> None:
+    """Survey, apology and promised callbacks hang up on nobody who waits for us to speak
+    (``amd_silence_is_human``), unless a campaign says otherwise; the setting is stored."""
+    made = await make(repo, f"c-{kind}", type=kind)
+    assert made.amd_silence_is_human is silence_is_human
+    assert made.to_json()["amd_silence_is_human"] is silence_is_human
+    off = await make(repo, f"off-{kind}", type=kind, amd_silence_is_human=False)
+    assert (await repo.campaign(off.id)) == off and not off.amd_silence_is_human
+
+
+async def test_the_amd_report_counts_each_verdict_and_what_was_done(
+    repo: DialerRepository, engine: AsyncEngine
+) -> None:
+    made = await make(repo, "visit", type="callback_survey")
+    numbers = ("13900000001", "13900000002", "13900000003", "13900000004")
+    await repo.add_contacts(made.id, contacts(*numbers), T0)
+    claims = await repo.claim(made, 10, ("Asia/Shanghai",), "n1", T0, GUARD)
+    verdicts = {
+        "13900000001": ("MACHINE:INITIALSILENCE:person", Disposition.ANSWERED_HUMAN),
+        "13900000002": ("MACHINE:INITIALSILENCE:person", Disposition.ANSWERED_HUMAN),
+        "13900000003": ("MACHINE:LONGGREETING", Disposition.ANSWERED_MACHINE),
+        "13900000004": ("", Disposition.NO_ANSWER),  # AMD never ran: not in the report
+    }
+    await repo.apply(
+        [Finished(c.code, verdicts[c.number][1], T0, amd=verdicts[c.number][0]) for c in claims],
+        T0,
+    )
+    rows = await AmdReport(session_factory(engine)).rows(T0 - timedelta(hours=1), T0 + S)
+    assert rows == [
+        {
+            "campaign": "visit",
+            "type": "callback_survey",
+            "status": "MACHINE",
+            "cause": "INITIALSILENCE",
+            "taken_for_person": True,
+            "attempts": 2,
+            "answered_human": 2,
+            "answered_machine": 0,
+        },
+        {
+            "campaign": "visit",
+            "type": "callback_survey",
+            "status": "MACHINE",
+            "cause": "LONGGREETING",
+            "taken_for_person": False,
+            "attempts": 1,
+            "answered_human": 0,
+            "answered_machine": 1,
+        },
+    ]
+    assert await AmdReport(session_factory(engine)).rows(T0 + S, T0 + 2 * S) == []
