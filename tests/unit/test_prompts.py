@@ -71,6 +71,19 @@ def test_every_problem_is_named(tmp_path: Path) -> None:
     ]
 
 
+def test_a_prompt_defined_twice_is_refused_by_line(tmp_path: Path) -> None:
+    """``day-1`` was defined twice (周一 and 一日) and the last won: the hours said 一日至六日."""
+    source = _write(
+        tmp_path / "p.yaml",
+        "weekday-1: {zh: 周一, en: Monday}\nwelcome: {zh: 您好, en: hi}\n"
+        "weekday-1: {zh: 一日, en: the 1st}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_prompt_texts(source)
+    [problem] = caught.value.problems
+    assert "weekday-1: duplicate key (line 3; first at line 1)" in problem
+
+
 def test_missing_tool_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = _write(tmp_path / "p.yaml", "hi: {zh: 你好, en: hi}\n")
     monkeypatch.setenv("PATH", str(tmp_path))
