@@ -98,9 +98,12 @@ def _var_events(linkedid: str, timeline: Sequence[TimelineEntry]) -> list[dict[s
 
 def _twins(seen: TimelineEntry, logged: TimelineEntry) -> bool:
     """The same event, once from AMI and once from the log (their clocks read it a few
-    milliseconds apart)."""
+    milliseconds apart). A hold segment is the same hold by its number: the live side may
+    have closed it only when it came back after a crash, long after the log did."""
     if (seen.kind, seen.channel) != (logged.kind, logged.channel):
         return False
+    if seen.kind == "hold_segment":  # one per hold number, whenever each side closed it
+        return bool(seen.detail.get("number") == logged.detail.get("number"))
     if abs(seen.at - logged.at) > SAME_EVENT:
         return False
     if seen.kind != "var":

@@ -24,10 +24,12 @@ import aiohttp
 import pytest
 
 from hotline.ami import AmiClient, AmiEvent
-from hotline.callrecord import CallRecord, Disposition, ScoreStatus
+from hotline.call_log.cel import parse_line
+from hotline.callrecord import CallRecord, Disposition, RecordSource, ScoreStatus
 from hotline.config import Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory
 from hotline.errors import HotlineError
+from hotline.sandbox import Sandbox
 from hotline.service import HotlineService
 from hotline.testcall import LiveCall, carrier_client, live_call, wait_for_record
 from ivr.hold.feature import HoldFeature
@@ -44,7 +46,7 @@ from tests.integration.inbound_support import (
     set_agent,
 )
 from tests.integration.test_inbound_calls import var_values
-from tests.integration.test_service_crash import ServiceProcess
+from tests.integration.test_service_crash import ServiceProcess, completed
 
 pytestmark = pytest.mark.asterisk
 
@@ -390,12 +392,27 @@ async def wait_for_second(events: EventLog, name: str, within: float = 20) -> Am
     return events.named(name)[1]
 
 
+def logged_holds(settings: Settings, linkedid: str) -> list[str]:
+    """The HOTLINE_HOLD values Asterisk's call log holds for the call (the dialplan's user
+    events): what completes a record whose live writer died mid-hold."""
+    path = Sandbox(settings).hotline.call_log
+    rows = [parse_line(line) for line in path.read_bytes().splitlines() if line.strip()]
+    texts = [str(r.extra.get("extra", "")) for r in rows if r.linkedid == linkedid]
+    return [
+        value
+        for text in texts
+        for name, _, value in (item.partition("=") for item in text.split("&"))
+        if name == "HOTLINE_HOLD"
+    ]
+
+
 async def test_service_killed_during_hold_the_dialplan_requeues_the_caller(
     inbound_asterisk: object, inbound_settings: Settings, tmp_path: Path
 ) -> None:
     """SIGKILL while a caller is held: no AGI, no AMI; the hold context's own deadline
     (12 + 5 s) puts the caller back in the queue, where an agent answers. The service,
-    started again, finishes the record with the hold that spanned its death."""
+    started again, finishes the record, and the call log completes it with the hold that
+        spanned its death."""
     proc = ServiceProcess(inbound_settings, tmp_path)
     hotline = AmiClient.from_settings(inbound_settings.asterisk)
     events = EventLog()
@@ -435,10 +452,15 @@ async def test_service_killed_during_hold_the_dialplan_requeues_the_caller(
         try:
             records = CallRecordRepository(session_factory(engine))
             record = await wait_for_record(records, call.sip_call_id, within=20)
+            # seen with a gap (the service was dead): the call log completes it, and has
+            # the hold even when the service died before it could write "held"
+            whole = await completed(records, proc, record.linkedid)
             rows = await records.hold_segments(record.linkedid)
         finally:
             await engine.dispose()
-        assert record.hold_count == 1 and record.disposition is Disposition.ANSWERED
+        assert record.source is RecordSource.AMI_GAP
+        assert logged_holds(inbound_settings, record.linkedid) == ["held", "requeued"]
+        assert whole.hold_count == 1 and whole.disposition is Disposition.ANSWERED
         assert [(r["trigger"], r["outcome"]) for r in rows] == [("feature_code", "requeued")]
     finally:
         proc.stop()

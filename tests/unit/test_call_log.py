@@ -238,3 +238,49 @@ def test_the_same_event_seen_live_and_in_the_log_is_on_the_timeline_once() -> No
     assert [e.kind for e in merged.entries].count("queue_join") == 0
     first_unseen = min(e.at for e in merged.entries)
     assert first_unseen >= rows[9].time - timedelta(milliseconds=1)
+
+
+def with_hold(rows: list[CelRow]) -> list[CelRow]:
+    """The call of the log with a hold while bridged: the hold dialplan's user events on
+    the caller's channel (agent 1001 pressed the hold key; 1.5 s later, resumed)."""
+    caller = rows[0]
+    at = rows[10].at
+
+    def user(offset: float, text: str) -> CelRow:
+        return CelRow(
+            event="USER_DEFINED",
+            at=at + offset,
+            uniqueid=caller.uniqueid,
+            linkedid=caller.linkedid,
+            channel=caller.channel,
+            user_event="HOTLINE_VARS",
+            extra={"extra": text},
+        )
+
+    held = user(0.5, "HOTLINE_HOLD_BY=1001&HOTLINE_HOLD_TRIGGER=feature_code&HOTLINE_HOLD=held")
+    return [*rows[:11], held, user(2.0, "HOTLINE_HOLD=resumed"), *rows[11:]]
+
+
+def test_a_hold_the_service_died_before_seeing_is_on_the_record_from_the_log() -> None:
+    rows = with_hold(log_rows())
+    live, timeline = live_part(rows, 11)  # bridged; killed before "held" was written
+    assert live.hold_count == 0
+    merged = merge(live, timeline, rows)
+    assert merged is not None
+    assert merged.record.hold_count == 1
+    assert merged.record.hold_seconds == pytest.approx(1.5, abs=0.01)
+    segments = [e.detail for e in merged.entries if e.kind == "hold_segment"]
+    assert [(s["number"], s["started_by"], s["trigger"], s["outcome"]) for s in segments] == [
+        (1, "1001", "feature_code", "resumed")
+    ]
+
+
+def test_a_hold_seen_live_and_in_the_log_is_one_segment() -> None:
+    rows = with_hold(log_rows())
+    live, timeline = live_part(rows, 12)  # "held" seen; closed when the service came back
+    assert live.hold_count == 1
+    assert [e.kind for e in timeline].count("hold_segment") == 1
+    merged = merge(live, timeline, rows)
+    assert merged is not None
+    assert merged.record.hold_count == 1
+    assert [e.kind for e in merged.entries].count("hold_segment") == 0
