@@ -244,6 +244,32 @@ def prompts_build(ctx: click.Context) -> None:
     click.echo(f"{len(written)} prompt files built")
 
 
+@prompts.command("check")
+@click.pass_context
+def prompts_check(ctx: click.Context) -> None:
+    """Build the prompts, print how long each plays; fail any over prompts.max_seconds."""
+    from hotline.prompt_lengths import measure, report, too_long
+    from hotline.sandbox import Sandbox
+
+    settings = _settings(ctx)
+    box = Sandbox(settings)
+    try:
+        box.build_prompts()
+        names = [prompt.name for prompt in box.prompt_texts()]
+    except HotlineError as exc:
+        raise click.ClickException(str(exc)) from exc
+    limit = settings.prompts.max_seconds
+    lengths = measure(names, box.sound_dirs())
+    for line in report(lengths, limit):
+        click.echo(line)
+    problems = too_long(lengths, limit)
+    if problems:
+        raise click.ClickException(
+            f"{len(problems)} prompt(s) over {limit:g} s:\n" + "\n".join(problems)
+        )
+    click.echo(f"all {len(lengths)} prompt files play in {limit:g} s or less")
+
+
 def _listening(settings: Settings) -> str:
     a, c = settings.asterisk, settings.carrier
     return "\n".join(

@@ -212,7 +212,12 @@ class PromptSettings(_Section):
     language: Literal["zh", "en"] = "zh"
     espeak_voice_zh: str = "cmn"
     espeak_voice_en: str = "en"
+    #: espeak-ng's speed (-s, words a minute; its own default 175 drags in Chinese)
+    espeak_rate_zh: int = Field(240, ge=80, le=450)
+    espeak_rate_en: int = Field(190, ge=80, le=450)
     source_file: Path = Path("prompts/prompts.yaml")
+    #: `hotline prompts check` fails any prompt (synthesised or recorded) longer than this
+    max_seconds: float = Field(6.0, gt=0, le=120)
 
 
 class Settings(BaseSettings):

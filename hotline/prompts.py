@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 LANGUAGES = ("zh", "en")
 _FORMAT = "-r 8000 -c 1 -b 16"  # sox: what Asterisk plays without transcoding
+DEFAULT_RATE = 175  # espeak-ng's own
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -83,16 +84,20 @@ def _run(argv: list[str]) -> None:
         raise PromptBuildError(f"{' '.join(argv[:2])} failed: {done.stderr.strip()[-500:]}")
 
 
-def _source_digest(text: str, voice: str, recorded: Path) -> str:
-    """What a prompt file is made from: its text and voice, or the recording's bytes."""
-    digest = hashlib.sha256(f"{_FORMAT}\0{voice}\0{text}".encode())
+def _source_digest(text: str, voice: str, rate: int, recorded: Path) -> str:
+    """What a prompt file is made from: its text, voice and rate, or the recording's bytes."""
+    digest = hashlib.sha256(f"{_FORMAT}\0{voice}\0{rate}\0{text}".encode())
     if recorded.exists():
         digest.update(b"\0recorded\0" + recorded.read_bytes())
     return digest.hexdigest()
 
 
 def build_prompts(
-    source: Path, sound_dirs: Mapping[str, Path], recorded_dir: Path, voices: Mapping[str, str]
+    source: Path,
+    sound_dirs: Mapping[str, Path],
+    recorded_dir: Path,
+    voices: Mapping[str, str],
+    rates: Mapping[str, int] | None = None,
 ) -> list[Path]:
     """Write ``<sound_dirs[lang]>/hotline/<name>.wav`` for every prompt and language.
 
@@ -107,7 +112,8 @@ def build_prompts(
             for lang in LANGUAGES:
                 target = sound_dirs[lang] / "hotline" / f"{prompt.name}.wav"
                 recorded = recorded_dir / lang / f"{prompt.name}.wav"
-                digest = _source_digest(prompt.texts[lang], voices[lang], recorded)
+                rate = (rates or {}).get(lang, DEFAULT_RATE)
+                digest = _source_digest(prompt.texts[lang], voices[lang], rate, recorded)
                 sidecar = target.with_name(f".{target.name}.source")
                 if target.exists() and _read(sidecar) == digest:
                     continue
@@ -117,7 +123,8 @@ def build_prompts(
                     raw = recorded
                 else:
                     raw = Path(tmp) / f"{lang}-{prompt.name}.wav"
-                    _run([espeak, "-v", voices[lang], "-w", str(raw), prompt.texts[lang]])
+                    speak = [espeak, "-v", voices[lang], "-s", str(rate), "-w", str(raw)]
+                    _run([*speak, prompt.texts[lang]])
                 # Other instances may be playing the file: write aside, then swap it in.
                 partial = target.with_name(f".{target.stem}.{os.getpid()}.partial.wav")
                 _run([sox, str(raw), *_FORMAT.split(), str(partial)])

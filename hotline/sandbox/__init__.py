@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hotline.config import Settings
 from hotline.errors import SandboxError
-from hotline.prompts import LANGUAGES, build_prompts
+from hotline.prompts import LANGUAGES, PromptText, build_prompts, load_prompt_texts
 from hotline.render import PROJECT_ROOT
 from hotline.sandbox.install import AsteriskHost, detect, install_chroot
 from hotline.sandbox.instance import AsteriskInstance
@@ -95,14 +95,21 @@ class Sandbox:
         data = self.host.data_dir
         return {lang: self.host.host_path(f"{data}/sounds/{lang}") for lang in LANGUAGES}
 
+    def prompt_source(self) -> Path:
+        source = self.settings.prompts.source_file
+        return source if source.is_absolute() else PROJECT_ROOT / source
+
+    def prompt_texts(self) -> list[PromptText]:
+        return load_prompt_texts(self.prompt_source())
+
     def build_prompts(self) -> list[Path]:
         prompts = self.settings.prompts
-        source = prompts.source_file
         return build_prompts(
-            source if source.is_absolute() else PROJECT_ROOT / source,
+            self.prompt_source(),
             self.sound_dirs(),
             self.settings.var_dir / "prompts" / "recorded",
             {"zh": prompts.espeak_voice_zh, "en": prompts.espeak_voice_en},
+            {"zh": prompts.espeak_rate_zh, "en": prompts.espeak_rate_en},
         )
 
     def status(self) -> dict[str, bool]:

@@ -136,7 +136,9 @@ async def _automated(call: AgiChannel, deps: ApologyDeps, ticket: TicketLike) ->
     if ended:
         return ended
     await call.set_variable(VAR_STEP, "script")
-    await call.play(sound(f"apology-script-{ticket.kind.replace('_', '-')}"))
+    kind = ticket.kind.replace("_", "-")
+    await call.play(sound(f"apology-script-{kind}"))  # the apology; then what was done,
+    await call.play(sound(f"apology-amends-{kind}"))  # two short prompts, not one long one
     return await _end(call, "apologised", "apology-thanks")
 
 

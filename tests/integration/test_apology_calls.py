@@ -104,6 +104,7 @@ async def test_an_automated_apology_is_heard_to_the_end(calls: Customers) -> Non
         "day-28",
         CONVENIENT,
         "apology-script-service-error",
+        "apology-amends-service-error",
         "apology-thanks",
     ]
     status, outbox = await api(calls.service, "GET", "/api/v1/sms")

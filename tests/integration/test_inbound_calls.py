@@ -175,13 +175,19 @@ async def test_bill_enquiry_validates_the_account_and_says_the_amount_due(
 async def test_silence_ends_with_the_no_input_goodbye(
     make_service: ServiceFactory, inbound_settings: Settings
 ) -> None:
-    service, spy, _ = await make_service(no_input_retries=1)  # the main menu is 27 s long
+    """The shipped retries (the menu three times): the goodbye within 45 s of the answer."""
+    service, spy, _ = await make_service(no_input_retries=2)
     async with live_call(inbound_settings) as call:
-        await spy.wait_for("no-input", within=120)
+        await spy.wait_for("no-input", within=60)
         await call.wait_ended(30)
     record = await record_of(service, call.sip_call_id)
     assert record.disposition is Disposition.NO_INPUT
-    assert spy.said() == ["welcome", "menu-main", "menu-main", "no-input"]
+    assert spy.said() == ["welcome", "menu-main", "menu-main", "menu-main", "no-input"]
+    times = [at for _, prompt, at in spy.started]
+    assert times[-1] - times[0] <= 45, times  # the flow starts on the answer (its greeting)
+    assert record.answered_at is not None and record.ended_at is not None
+    goodbye = 6  # prompts.max_seconds: the goodbye itself, then the hang-up
+    assert (record.ended_at - record.answered_at).total_seconds() <= 45 + goodbye
     assert (record.queue, record.agent, record.score_status) == ("", "", None)
 
 

@@ -59,7 +59,14 @@ async def run(steps: list[Step], book: FakeBook | None = None) -> tuple[Scripted
 )
 async def test_1_hears_the_apology_for_the_kind(kind: str, script: str) -> None:
     book = FakeBook(TicketFacts("T-1", kind, date(2026, 11, 29), "A-77", "1001"))
-    steps = [play("apology-intro"), *question("1"), play(script), play("apology-thanks")]
+    amends = script.replace("-script-", "-amends-")
+    steps = [
+        play("apology-intro"),
+        *question("1"),
+        play(script),
+        play(amends),
+        play("apology-thanks"),
+    ]
     session, _ = await run(steps, book)
     assert book.outcomes == [(CODE, "apologised")]
     assert session.variables["HOTLINE_APOLOGY"] == "apologised"
@@ -71,6 +78,7 @@ async def test_a_key_during_the_date_answers() -> None:
         play("apology-about", "123"),
         play("month-11", "123", returns="1"),
         play("apology-script-attitude"),
+        play("apology-amends-attitude"),
         play("apology-thanks"),
     ]
     _, book = await run(steps)
@@ -119,6 +127,7 @@ async def test_hanging_up_during_the_thanks_keeps_the_apology() -> None:
         play("apology-intro"),
         *question("1"),
         play("apology-script-attitude"),
+        play("apology-amends-attitude"),
         play("apology-thanks", raises=AgiHangup),
     ]
     _, book = await run(steps)

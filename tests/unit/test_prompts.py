@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hotline.errors import ConfigError
+from hotline.prompt_lengths import measure, report, too_long
 from hotline.prompts import PromptBuildError, build_prompts, load_prompt_texts
 from hotline.render import PROJECT_ROOT
 from tests.support import missing
@@ -127,3 +128,49 @@ def test_synthesised_and_recorded_prompts(tmp_path: Path) -> None:
     ]
     with wave.open(str(dirs["en"] / "hotline/hi.wav")) as wav:
         assert wav.getnframes() == 16000
+
+
+def _wav(path: Path, seconds: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\0\0" * int(8000 * seconds))
+
+
+def test_lengths_are_read_from_the_files_and_the_long_ones_named(tmp_path: Path) -> None:
+    dirs = {"zh": tmp_path / "zh", "en": tmp_path / "en"}
+    _wav(dirs["zh"] / "hotline" / "menu-main.wav", 7.5)
+    _wav(dirs["en"] / "hotline" / "menu-main.wav", 4.0)
+    _wav(dirs["zh"] / "hotline" / "welcome.wav", 2.0)
+    (dirs["en"] / "hotline" / "welcome.wav").write_bytes(b"not a wav")
+    lengths = measure(["welcome", "menu-main"], dirs)
+    assert [(p.name, p.language, p.seconds) for p in lengths] == [
+        ("welcome", "en", None),  # unreadable first: it is the worst
+        ("menu-main", "zh", 7.5),
+        ("menu-main", "en", 4.0),
+        ("welcome", "zh", 2.0),
+    ]
+    problems = too_long(lengths, 6.0)
+    assert problems == [
+        "welcome (en): no playable WAV (run `hotline prompts build`)",
+        "menu-main (zh): 7.5 s, longer than prompts.max_seconds 6 s: shorten its text in "
+        "prompts/prompts.yaml or the recording",
+    ]
+    table = report(lengths, 6.0)
+    assert table[1] == " 7.5 s  zh  menu-main  << too long"
+    assert table[2] == " 4.0 s  en  menu-main"
+
+
+def test_a_faster_rate_makes_a_shorter_prompt_and_is_built_again(tmp_path: Path) -> None:
+    if not (shutil.which("sox") and shutil.which("espeak-ng")):
+        missing("sox and espeak-ng are needed (make setup installs them)")
+    source = _write(tmp_path / "p.yaml", "m:\n  zh: 燃气泄漏按1,报修2,账单3\n  en: gas leak 1\n")
+    dirs = {"zh": tmp_path / "zh", "en": tmp_path / "en"}
+    build_prompts(source, dirs, tmp_path / "rec", VOICES, {"zh": 175, "en": 175})
+    [slow] = [p.seconds for p in measure(["m"], {"zh": dirs["zh"]})]
+    rebuilt = build_prompts(source, dirs, tmp_path / "rec", VOICES, {"zh": 260, "en": 175})
+    assert rebuilt == [dirs["zh"] / "hotline/m.wav"]  # the rate is part of what it is made of
+    [fast] = [p.seconds for p in measure(["m"], {"zh": dirs["zh"]})]
+    assert slow is not None and fast is not None and fast < slow * 0.85
