@@ -74,7 +74,7 @@ def _free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
         return port
 
 
-def bench_settings(var_dir: Path, agents: int) -> Settings:
+def bench_settings(var_dir: Path, agents: int, database_url: str = "") -> Settings:
     queue = {"wrapup_seconds": 0, "agent_ring_seconds": 10, "retry_seconds": 1}
     return Settings(
         var_dir=var_dir,
@@ -95,11 +95,18 @@ def bench_settings(var_dir: Path, agents: int) -> Settings:
         },
         agi={"port": _free_port()},
         web={"port": _free_port(), "token": secrets.token_urlsafe(16)},
-        database={"url": f"sqlite+aiosqlite:///{var_dir / 'hotline.db'}"},
+        database={"url": database_url or f"sqlite+aiosqlite:///{var_dir / 'hotline.db'}"},
         sandbox={"instance": "bench-inbound"},
         ivr={"hours": {"force": "open"}},
         queues={
-            "queues": [{"name": name, **queue} for name in QUEUE_NAMES],
+            "queues": [  # the emergency queue never offers a callback (config rule)
+                {
+                    "name": name,
+                    **queue,
+                    **({"callback_after_seconds": 0} if name == "emergency" else {}),
+                }
+                for name in QUEUE_NAMES
+            ],
             "agents": [{"id": str(5001 + n), "queues": ["repair"]} for n in range(agents)],
         },
     )
@@ -331,18 +338,43 @@ async def drive(
     return rows
 
 
+async def _database(admin_url: str, name: str, *, create: bool) -> str:
+    """Make (or drop) the bench's own PostgreSQL database; its SQLAlchemy URL."""
+    import asyncpg
+
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{name}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, nargs="+", default=[50, 100, 200])
     parser.add_argument("--talk", type=float, default=5.0, help="seconds each agent talks")
     parser.add_argument("--spread", type=float, default=5.0, help="seconds to place a round")
     parser.add_argument("--profile", help="cProfile the service process into this file")
+    parser.add_argument(
+        "--pg",
+        metavar="ADMIN_URL",
+        help="the service on a fresh PostgreSQL database made through this URL "
+        "(e.g. postgresql://postgres@127.0.0.1:5432/test), dropped at the end; "
+        "default: a temporary SQLite file",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # Asterisk inherits it
     var_dir = Path(tempfile.mkdtemp(prefix="bench-inbound-"))
-    settings = bench_settings(var_dir, max(args.calls))
+    name = f"hotline_bench_inbound_{secrets.token_hex(4)}"
+    database_url = asyncio.run(_database(args.pg, name, create=True)) if args.pg else ""
+    settings = bench_settings(var_dir, max(args.calls), database_url)
+    print(f"database: {settings.database.url.split('@')[-1]}", flush=True)
     box = Sandbox(settings)
     box.install()
     box.build_prompts()
@@ -372,6 +404,8 @@ def main() -> int:
         with contextlib.suppress(OSError):
             box.hotline.base.parent.rmdir()
         shutil.rmtree(var_dir, ignore_errors=True)
+        if args.pg:
+            asyncio.run(_database(args.pg, name, create=False))
     best = rows[-1]
     share = best["service_cpu"] / best["hotline_cpu"] if best["hotline_cpu"] else 1.0
     met = (

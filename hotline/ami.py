@@ -309,7 +309,7 @@ class AmiClient:
     def _dispatch(self, message: Any) -> None:
         if not self._subscriptions:
             return
-        event = AmiEvent(message)
+        event = message if isinstance(message, AmiEvent) else AmiEvent(message)
         if self._held is not None:
             self._held.append(event)
             return

@@ -1,8 +1,9 @@
 """AMI events in, call records out: the builder at the front, the repository at the back.
 
 The AMI reader must never block, so ``on_event`` only runs the pure builder and queues its
-updates; one writer task saves them in order. When the database fails, updates go to the
-durable spool (in order, behind anything already spooled) and are replayed when it is back.
+updates; one writer task saves them in order, a tick's worth in one transaction.
+When the database fails, updates go to the durable spool (in order, behind anything
+already spooled) and are replayed when it is back.
 When the spool cannot take one either (a full disk, a folder gone read-only), updates are
 held in memory, in order behind the spool, up to ``MAX_HELD``; an error is logged when that
 starts and the health and metrics count them. Beyond ``MAX_HELD`` an update is lost: the
@@ -32,6 +33,12 @@ __all__ = ["MAX_HELD", "CallRecorder"]
 log = logging.getLogger(__name__)
 
 MAX_HELD = 50_000  # updates kept in memory while neither the database nor the disk takes them
+#: The writer's tick: the updates of ``BATCH_SECONDS`` (at most ``MAX_BATCH``) go in one
+#: transaction of three statements, not a transaction per update (the record writes were
+#: the largest part of the service's busy samples at 200 calls, py-spy); a record reaches
+#: the database at most a tick later than before.
+BATCH_SECONDS = 0.05
+MAX_BATCH = 500
 
 
 class CallRecorder:
@@ -45,7 +52,9 @@ class CallRecorder:
         retry_seconds: float = 2.0,
         metrics: Metrics | None = None,
         live: LiveHub | None = None,
+        batch_seconds: float = BATCH_SECONDS,
     ) -> None:
+        self._batch_seconds = batch_seconds
         self._builder = builder
         self._metrics = metrics
         self._live = live
@@ -199,19 +208,44 @@ class CallRecorder:
                 log.info("the record updates held in memory are all written")
         return True
 
-    async def _write_one(self, update: RecordUpdate) -> None:
+    async def _save_batch(self, updates: Sequence[RecordUpdate]) -> None:
+        """What the queue held, in one transaction; an update the repository refuses as
+        invalid (a builder bug) is dropped alone, the others saved one by one."""
+        started = time.perf_counter()
+        try:
+            await self._store.save_many([(u.record, u.entries) for u in updates])
+        except ValueError:
+            log.exception(
+                "a batch of %d record updates was refused; saving one by one", len(updates)
+            )
+            for update in updates:
+                try:
+                    await self._save(update)
+                except ValueError:
+                    log.exception("[%s] record update refused", update.record.linkedid)
+            return
+        self.written += len(updates)
+        if self._metrics is not None:
+            self._metrics.record_written(time.perf_counter() - started)
+            for update in updates:
+                if update.final:
+                    record = update.record
+                    self._metrics.call_finished(record.direction.value, str(record.disposition))
+
+    async def _write_batch(self, updates: Sequence[RecordUpdate]) -> None:
         if await self._drain_spool():
             try:
-                await self._save(update)
+                await self._save_batch(updates)
             except DatabaseError as exc:
-                log.warning("[%s] database unavailable (%s); spooling", update.record.linkedid, exc)
+                log.warning("database unavailable (%s); spooling %d updates", exc, len(updates))
             else:
                 await self._restore_if_due()
                 return
-        if not self._held and self._spool.append(update):
-            self.spooled += 1
-            return
-        self._hold(update)  # behind the spool and what is held already: order is kept
+        for update in updates:  # in order, behind the spool and what is held already
+            if not self._held and self._spool.append(update):
+                self.spooled += 1
+            else:
+                self._hold(update)
 
     def _hold(self, update: RecordUpdate) -> None:
         if len(self._held) >= MAX_HELD:
@@ -242,6 +276,25 @@ class CallRecorder:
         except Exception:
             log.exception("restoring unfinished calls failed; retried later")
 
+    async def _gather(self, first: RecordUpdate) -> list[RecordUpdate]:
+        """``first`` and what arrives within ``batch_seconds`` of it: one transaction for
+        the tick, not one per AMI event."""
+        batch = [first]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._batch_seconds
+        while len(batch) < MAX_BATCH:
+            if not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+                continue
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._queue.get(), left))
+            except TimeoutError:
+                break
+        return batch
+
     async def _write_loop(self) -> None:
         while True:
             try:
@@ -254,10 +307,12 @@ class CallRecorder:
                     log.exception("record writer: spool drain failed")
                 continue
             self._writing = True
+            batch = await self._gather(update)
             try:
-                await self._write_one(update)
+                await self._write_batch(batch)
             except Exception:  # spool disk failure: log loudly, keep serving
-                log.exception("[%s] record update could not be stored", update.record.linkedid)
+                log.exception("%d record updates could not be stored", len(batch))
             finally:
                 self._writing = False
-                self._queue.task_done()
+                for _ in batch:
+                    self._queue.task_done()

@@ -11,7 +11,7 @@ passed in by the caller, so flows and tests decide what "now" is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -51,6 +51,8 @@ class BusinessHours:
         self._workday = _spans(settings.adjusted_workday)
         self._overrides = {item.date: item for item in settings.overrides}
         self._years: dict[int, holidays.HolidayBase] = {}
+        if settings.public_holidays:  # loading the first year imports the country's module:
+            self._calendar(self.local(datetime.now(UTC)).year)  # at start, not in a call
 
     @property
     def week(self) -> tuple[tuple[Span, ...], ...]:

@@ -10,10 +10,10 @@ columns' types, the statement is cached like any other.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, column, func, text
+from sqlalchemy import ColumnElement, Integer, Table, bindparam, column, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
@@ -32,14 +32,18 @@ def upsert_text(
     *,
     update: Sequence[str] | None = None,
     returning_id: bool = False,
+    computed: Mapping[str, ColumnElement[Any]] | None = None,
 ) -> TextClause | TextualSelect:
     """``INSERT (columns) … ON CONFLICT (key)`` as cacheable text.
 
     ``update``: the columns a conflict copies from the row offered (``excluded``), and
-    ``updated_at`` set to now; None: the existing row is kept (DO NOTHING).
+    ``updated_at`` set to now; None: the existing row is kept (DO NOTHING). ``computed``:
+    columns whose value is an SQL expression of the bound ones (a parent row's id looked
+    up by its key, so rows of many parents go in one executemany).
     """
     insert, dialect = _dialect(dialect_name)
-    statement = insert(table).values({name: bindparam(name) for name in columns})
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    statement = insert(table).values(values | dict(computed or {}))
     if update is None:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
     else:

@@ -15,7 +15,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
@@ -80,7 +80,7 @@ _SEGMENT_FIELDS = (
 )
 
 
-def _segment_rows(call_id: int, entries: Sequence[TimelineEntry]) -> list[dict[str, Any]]:
+def _segment_rows(entries: Sequence[TimelineEntry]) -> list[dict[str, Any]]:
     """``hold_segments`` rows from the ``hold_segment`` timeline entries
     (``hotline.record_hold``), which carry every column."""
     rows = []
@@ -91,7 +91,7 @@ def _segment_rows(call_id: int, entries: Sequence[TimelineEntry]) -> list[dict[s
         row = {name: detail.get(name) for name in _SEGMENT_FIELDS}
         row["started_at"] = datetime.fromisoformat(str(row["started_at"]))
         row["ended_at"] = datetime.fromisoformat(str(row["ended_at"]))
-        rows.append({"call_id": call_id, "linkedid": entry.linkedid, **row})
+        rows.append({"linkedid": entry.linkedid, **row})
     return rows
 
 
@@ -121,19 +121,26 @@ class CallRecordRepository:
                 ["linkedid"],
                 name,
                 update=[n for n in columns if n != "linkedid"],
-                returning_id=True,
             )
+            records = CallRecordRow.__table__
+            call_id = {  # the parent row by the entry's own linkedid: one executemany for all
+                "call_id": select(records.c.id)
+                .where(records.c.linkedid == bindparam("linkedid"))
+                .scalar_subquery()
+            }
             add_events = upsert_text(
                 CallEventRow.__table__,  # type: ignore[arg-type]
-                ["call_id", *_ENTRY_FIELDS],
+                list(_ENTRY_FIELDS),
                 ["linkedid", "seq"],
                 name,
+                computed=call_id,
             )
             add_segments = upsert_text(
                 HoldSegmentRow.__table__,  # type: ignore[arg-type]
-                ["call_id", "linkedid", *_SEGMENT_FIELDS],
+                ["linkedid", *_SEGMENT_FIELDS],
                 ["linkedid", "number"],
                 name,
+                computed=call_id,
             )
             self._prepared = (upsert, add_events, add_segments)
         return self._prepared
@@ -155,26 +162,41 @@ class CallRecordRepository:
         Invalid input raises ``ValueError`` before any I/O, so it is never retried as if it
         were a database failure.
         """
-        _check(record, entries)
-        async with self._session("save") as session:
-            upsert, add_events, add_segments = self._statements(session)
-            connection = await session.connection()
-            call_id = (await connection.execute(upsert, _record_values(record))).scalar_one()
-            if entries:
-                rows = [
-                    {"call_id": call_id, **{n: getattr(e, n) for n in _ENTRY_FIELDS}}
-                    for e in entries
-                ]
-                await connection.execute(add_events, rows)  # executemany, batched
-                segments = _segment_rows(call_id, entries)
-                if segments:
-                    await connection.execute(add_segments, segments)
+        await self.save_many([(record, entries)])
         logger.debug(
             "linkedid=%s saved (%s, %s timeline entries offered)",
             record.linkedid,
             record.disposition,
             len(entries),
         )
+
+    async def save_many(
+        self, updates: Sequence[tuple[CallRecord, Sequence[TimelineEntry]]]
+    ) -> None:
+        """``save`` for a batch of updates in one transaction (one commit, not one per AMI
+        event): a call's record is written once, as its last snapshot in the batch, with
+        all its entries. All or nothing, and as safe to repeat as ``save``."""
+        latest: dict[str, CallRecord] = {}
+        entries: dict[str, list[TimelineEntry]] = {}
+        for record, added in updates:
+            _check(record, added)
+            latest[record.linkedid] = record
+            entries.setdefault(record.linkedid, []).extend(added)
+        if not latest:
+            return
+        added = [entry for batch in entries.values() for entry in batch]
+        async with self._session("save") as session:
+            upsert, add_events, add_segments = self._statements(session)
+            connection = await session.connection()
+            # three executemany statements whatever the number of calls in the batch
+            await connection.execute(upsert, [_record_values(r) for r in latest.values()])
+            if added:
+                rows = [{n: getattr(e, n) for n in _ENTRY_FIELDS} for e in added]
+                await connection.execute(add_events, rows)
+                segments = _segment_rows(added)
+                if segments:
+                    await connection.execute(add_segments, segments)
+        logger.debug("%d updates of %d calls saved in one transaction", len(updates), len(latest))
 
     async def set_notes(
         self, linkedid: str, *, reason: str | None = None, description: str | None = None

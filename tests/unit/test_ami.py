@@ -435,3 +435,46 @@ def test_from_settings() -> None:
     )
     ami = AmiClient.from_settings(settings)
     assert ami._where == "127.0.0.1:5039" and ami._reconnect_max == 4
+
+
+def test_an_event_reads_the_same_from_a_panoramisk_message_and_from_headers() -> None:
+    """The fast path over panoramisk's own store keeps case-insensitive keys, the first of
+    a repeated header, every value for ``getall``, and drops the empty body."""
+    from panoramisk.message import Message
+
+    line = "\r\n".join(
+        [
+            "Event: VarSet",
+            "UniqueID: hotline-1.1",
+            "ChanVariable: HOTLINE_A=1",
+            "ChanVariable: HOTLINE_B=2",
+            "Value: 您好",
+        ]
+    )
+    message = Message.from_line(line)
+    headers = {
+        "Event": "VarSet",
+        "UniqueID": "hotline-1.1",
+        "ChanVariable": ["HOTLINE_A=1", "HOTLINE_B=2"],
+        "Value": "您好",
+    }
+    for event in (AmiEvent(message), AmiEvent(headers)):
+        assert event.name == "VarSet" and event["uniqueid"] == "hotline-1.1"
+        assert event["ChanVariable"] == "HOTLINE_A=1"
+        assert event.getall("chanvariable") == ("HOTLINE_A=1", "HOTLINE_B=2")
+        assert event.chanvars == {"HOTLINE_A": "1", "HOTLINE_B": "2"}
+        assert set(event) == {"Event", "UniqueID", "ChanVariable", "Value"}
+    assert dict(AmiEvent(message)) == dict(AmiEvent(headers))
+
+
+def test_only_the_streams_own_events_take_the_fast_path() -> None:
+    """An action's reply events (ActionID), responses and Shutdown are panoramisk's to
+    handle: they complete actions or drop the connection."""
+    from hotline.ami_actions import _plain_event
+
+    event = _plain_event("Event: Hangup\r\nUniqueid: a.1\r\nCause: 16\r\nCause-txt: Normal")
+    assert event is not None and (event.name, event["cause"]) == ("Hangup", "16")
+    assert _plain_event("Event: CoreShowChannel\r\nActionID: 7\r\nChannel: x") is None
+    assert _plain_event("Event: X\r\nCommandID: 7") is None
+    assert _plain_event("Event: Shutdown\r\nShutdown: Cleanly") is None
+    assert _plain_event("Response: Success\r\nActionID: 1") is None

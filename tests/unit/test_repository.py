@@ -124,6 +124,53 @@ async def test_resave_updates_and_adds_only_new_entries(
     assert await count_rows(engine, CallRecordRow) == 1
 
 
+async def test_a_batch_is_one_transaction_with_each_call_once(
+    repo: CallRecordRepository, engine: AsyncEngine
+) -> None:
+    """Updates of two calls, interleaved as the AMI events come: each call ends as its last
+    snapshot with every entry; the record is written once per call, in one commit."""
+    a, b = "1732350600.1", "1732350600.2"
+    entries_a, entries_b = make_entries(a, 4), make_entries(b, 2)
+    updates = [
+        (make_record(a), entries_a[:2]),
+        (make_record(b), entries_b[:1]),
+        (make_record(a, caller="13800001111"), entries_a[2:]),
+        (make_record(b, ended_at=T0 + timedelta(seconds=9)), entries_b[1:]),
+    ]
+    commits: list[int] = []
+    statements: list[tuple[str, int]] = []  # (table, rows) per statement sent
+    event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        words = statement.split()
+        if words[:2] == ["INSERT", "INTO"]:
+            many = isinstance(parameters, list) and not isinstance(parameters[0], str | int)
+            statements.append((words[2], len(parameters) if many else 1))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    await repo.save_many(updates)
+    assert len(commits) == 1
+    # one statement per table, whatever the number of calls: each call's record once
+    assert statements == [("call_records", 2), ("call_events", 6)]
+    stored_a, stored_b = await repo.get(a), await repo.get(b)
+    assert stored_a is not None and stored_a.caller == "13800001111"
+    assert stored_b is not None and stored_b.ended_at == T0 + timedelta(seconds=9)
+    assert [e.seq for e in await repo.timeline(a)] == [0, 1, 2, 3]
+    assert [e.seq for e in await repo.timeline(b)] == [0, 1]
+    await repo.save_many(updates)  # repeated (a replay from the spool): nothing twice
+    assert await count_rows(engine, CallEventRow) == 6
+
+
+async def test_a_batch_with_a_bad_update_writes_nothing(
+    repo: CallRecordRepository, engine: AsyncEngine
+) -> None:
+    good = (make_record("1732350600.1"), make_entries("1732350600.1", 1))
+    bad = (make_record("1732350600.2"), make_entries("1732350600.9", 1))
+    with pytest.raises(ValueError, match="belongs to"):
+        await repo.save_many([good, bad])
+    assert await count_rows(engine, CallRecordRow) == 0
+
+
 async def test_timeline_is_ordered_by_seq(repo: CallRecordRepository) -> None:
     record = make_record()
     entries = make_entries(record.linkedid, 5)

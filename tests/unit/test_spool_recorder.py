@@ -87,6 +87,7 @@ class FakeStore:
         self.saved: list[Saved] = []
         self.rows: dict[str, CallRecord] = {r.linkedid: r for r in unfinished}
         self.failed = 0
+        self.batches: list[int] = []  # the size of each save_many
 
     async def save(self, record: CallRecord, entries: Sequence[TimelineEntry] = ()) -> None:
         if self.saves_before_failing is not None:
@@ -98,6 +99,19 @@ class FakeStore:
             raise DatabaseError("database save failed: connection refused")
         self.saved.append((replace(record), tuple(entries)))
         self.rows[record.linkedid] = replace(record)
+
+    async def save_many(
+        self, updates: Sequence[tuple[CallRecord, Sequence[TimelineEntry]]]
+    ) -> None:
+        """All or nothing, like the repository's one transaction."""
+        self.batches.append(len(updates))
+        saved, rows = list(self.saved), dict(self.rows)
+        try:
+            for record, entries in updates:
+                await self.save(record, entries)
+        except DatabaseError:
+            self.saved, self.rows = saved, rows
+            raise
 
     async def in_progress(self) -> list[CallRecord]:
         if self.down:
@@ -538,6 +552,22 @@ async def test_stop_writes_everything_queued(store: FakeStore, spool: RecordSpoo
     feed(recorder, events)
     await recorder.stop()  # no flush() first
     assert store.saved == expected(events)
+
+
+async def test_a_burst_of_updates_is_written_in_one_batch_in_order(
+    store: FakeStore, recorder: CallRecorder
+) -> None:
+    """What queues up while the writer is busy goes in one transaction (a busy hotline
+    commits once per write, not once per AMI event), and nothing waits when it is quiet."""
+    events = [*call_start("1700000000.1", 0), *call_start("1700000000.2", 1)]
+    feed(recorder, events)  # all queued before the writer runs
+    await recorder.flush()
+    assert store.batches == [len(expected(events))]
+    assert store.saved == expected(events)
+    later = call_end("1700000000.1", 9)
+    feed(recorder, later[:1])
+    await recorder.flush()
+    assert store.batches[1:] == [1]
 
 
 async def test_stop_spools_everything_queued_while_the_database_is_down(
