@@ -55,7 +55,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
+from bench.pg import fresh_database  # noqa: E402
 from hotline.ami import AmiClient, AmiEvent  # noqa: E402
 from hotline.config import Settings, secret_fields  # noqa: E402
 from hotline.sandbox import Sandbox  # noqa: E402
@@ -410,20 +410,6 @@ async def bare_run(settings: Settings, box: Sandbox, cps: float, conc: int, call
 
 
 # scheduler picks on PostgreSQL
-
-
-async def fresh_database(admin_url: str, name: str) -> str:
-    """An empty PostgreSQL database (dropped first if a previous run left it)."""
-    import asyncpg
-
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return f"{base}/{name}"
 
 
 async def picks(admin_url: str, contacts: int, seconds: float) -> list[str]:

@@ -56,6 +56,7 @@ from hotline.testcall import carrier_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 from bench.inbound_worker import WorkerReport, service_worker
+from bench.pg import drop_database, fresh_database
 
 log = logging.getLogger("bench.inbound_load")
 
@@ -338,21 +339,6 @@ async def drive(
     return rows
 
 
-async def _database(admin_url: str, name: str, *, create: bool) -> str:
-    """Make (or drop) the bench's own PostgreSQL database; its SQLAlchemy URL."""
-    import asyncpg
-
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}/{name}"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, nargs="+", default=[50, 100, 200])
@@ -372,7 +358,7 @@ def main() -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # Asterisk inherits it
     var_dir = Path(tempfile.mkdtemp(prefix="bench-inbound-"))
     name = f"hotline_bench_inbound_{secrets.token_hex(4)}"
-    database_url = asyncio.run(_database(args.pg, name, create=True)) if args.pg else ""
+    database_url = asyncio.run(fresh_database(args.pg, name)) if args.pg else ""
     settings = bench_settings(var_dir, max(args.calls), database_url)
     print(f"database: {settings.database.url.split('@')[-1]}", flush=True)
     box = Sandbox(settings)
@@ -405,7 +391,7 @@ def main() -> int:
             box.hotline.base.parent.rmdir()
         shutil.rmtree(var_dir, ignore_errors=True)
         if args.pg:
-            asyncio.run(_database(args.pg, name, create=False))
+            asyncio.run(drop_database(args.pg, name))
     best = rows[-1]
     share = best["service_cpu"] / best["hotline_cpu"] if best["hotline_cpu"] else 1.0
     met = (

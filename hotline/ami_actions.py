@@ -70,23 +70,11 @@ class AmiEvent(Mapping[str, str]):
 
     def __init__(self, headers: Mapping[str, Any]) -> None:
         store: dict[str, tuple[str, tuple[str, ...]]] = {}
-        # panoramisk's Message keeps (key, value) by lower-cased key already: read that
-        # dict directly (every AMI event passes here; the Mapping protocol costs 3x)
-        inner = getattr(headers, "_store", None)
-        pairs = (
-            inner.items()
-            if isinstance(inner, dict)
-            else ((key.lower(), (key, value)) for key, value in headers.items())
-        )
-        for lower, (key, value) in pairs:
-            if lower == "content" and not value:
+        for key, value in headers.items():
+            if key.lower() == "content" and not value:
                 continue  # panoramisk adds an empty body to every Message
-            if isinstance(value, str):
-                store[lower] = (key, (value,))
-            elif isinstance(value, list | tuple):
-                store[lower] = (key, tuple(map(str, value)))
-            else:
-                store[lower] = (key, (str(value),))
+            values = tuple(map(str, value)) if isinstance(value, list | tuple) else (str(value),)
+            store[key.lower()] = (key, values)
         self._store = store
 
     @classmethod

@@ -182,13 +182,19 @@ class CallRecorder:
     async def _save(self, update: RecordUpdate) -> None:
         started = time.perf_counter()
         await self._store.save(update.record, update.entries)
-        self.written += 1
-        if self._metrics is not None:
-            self._metrics.record_written(time.perf_counter() - started)
+        self._count([update], started)
+        log.debug("[%s] record saved (final=%s)", update.record.linkedid, update.final)
+
+    def _count(self, updates: Sequence[RecordUpdate], started: float) -> None:
+        """One write of these updates done: the counters and the metrics."""
+        self.written += len(updates)
+        if self._metrics is None:
+            return
+        self._metrics.record_written(time.perf_counter() - started)
+        for update in updates:
             if update.final:
                 record = update.record
                 self._metrics.call_finished(record.direction.value, str(record.disposition))
-        log.debug("[%s] record saved (final=%s)", update.record.linkedid, update.final)
 
     async def _drain_spool(self) -> bool:
         """True when the spool and the updates held in memory are all written."""
@@ -224,13 +230,7 @@ class CallRecorder:
                 except ValueError:
                     log.exception("[%s] record update refused", update.record.linkedid)
             return
-        self.written += len(updates)
-        if self._metrics is not None:
-            self._metrics.record_written(time.perf_counter() - started)
-            for update in updates:
-                if update.final:
-                    record = update.record
-                    self._metrics.call_finished(record.direction.value, str(record.disposition))
+        self._count(updates, started)
 
     async def _write_batch(self, updates: Sequence[RecordUpdate]) -> None:
         if await self._drain_spool():
