@@ -51,6 +51,7 @@ from hotline.ami import AmiClient, AmiEvent
 from hotline.callrecord import Disposition
 from hotline.config import Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory
+from hotline.event_loop import EventLoopName
 from hotline.sandbox import AsteriskInstance, Sandbox
 from hotline.testcall import carrier_client
 
@@ -75,11 +76,14 @@ def _free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
         return port
 
 
-def bench_settings(var_dir: Path, agents: int, database_url: str = "") -> Settings:
+def bench_settings(
+    var_dir: Path, agents: int, database_url: str = "", loop: EventLoopName = "uvloop"
+) -> Settings:
     queue = {"wrapup_seconds": 0, "agent_ring_seconds": 10, "retry_seconds": 1}
     return Settings(
         var_dir=var_dir,
         log_level="WARNING",
+        event_loop=loop,
         asterisk={
             "ami_port": _free_port(),
             "ami_secret": secrets.token_urlsafe(16),
@@ -303,9 +307,13 @@ async def drive(
     hotline.subscribe(driver.on_hotline, ("VarSet",))
     loop = asyncio.get_running_loop()
 
-    def relay() -> None:
-        while (item := prompts.get()) is not None:
-            loop.call_soon_threadsafe(driver.on_prompt, *item)
+    stopping = threading.Event()
+
+    def relay() -> None:  # "linkedid\tprompt" lines from the service process
+        while not stopping.is_set():
+            if prompts.poll(0.2):
+                linkedid, _, prompt = prompts.recv_bytes().decode().partition("\t")
+                loop.call_soon_threadsafe(driver.on_prompt, linkedid, prompt)
 
     relay_thread = threading.Thread(target=relay, daemon=True)
     relay_thread.start()
@@ -332,7 +340,7 @@ async def drive(
             rows.append(row)
             await asyncio.sleep(3)
     finally:
-        prompts.put(None)
+        stopping.set()
         relay_thread.join(5)
         for client in (hotline, carrier, *driver.pressers):
             await client.close()
@@ -352,6 +360,12 @@ def main() -> int:
         "(e.g. postgresql://postgres@127.0.0.1:5432/test), dropped at the end; "
         "default: a temporary SQLite file",
     )
+    parser.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="the service's event loop (the event_loop setting; default uvloop)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -359,7 +373,7 @@ def main() -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="bench-inbound-"))
     name = f"hotline_bench_inbound_{secrets.token_hex(4)}"
     database_url = asyncio.run(fresh_database(args.pg, name)) if args.pg else ""
-    settings = bench_settings(var_dir, max(args.calls), database_url)
+    settings = bench_settings(var_dir, max(args.calls), database_url, args.loop)
     print(f"database: {settings.database.url.split('@')[-1]}", flush=True)
     box = Sandbox(settings)
     box.install()
@@ -372,10 +386,12 @@ def main() -> int:
     )
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
-    prompts = context.Queue()
+    # The service's prompt cues: a pipe written from its event loop (a Queue's feeder thread
+    # woke for every prompt, a few per cent of the CPU counted as the service's).
+    prompts, cues = context.Pipe(duplex=False)
     worker = context.Process(
         target=service_worker,
-        args=(theirs, settings, prompts, str(var_dir / "service.log"), args.profile),
+        args=(theirs, settings, cues, str(var_dir / "service.log"), args.profile),
     )
     worker.start()
     try:

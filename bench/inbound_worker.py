@@ -23,6 +23,7 @@ from typing import Any, cast
 
 import aiohttp
 
+from hotline import event_loop
 from hotline.config import Settings
 from hotline.service import HotlineService
 from ivr.agi import AgiChannel, FastAgiServer, Flow
@@ -50,7 +51,7 @@ class _Meter:
         self.report = WorkerReport()
         self.cpu0 = _own_cpu()
         self.active = 0
-        self.prompts = prompts  # multiprocessing queue: (linkedid, prompt) as each starts
+        self.prompts = prompts  # pipe end: "linkedid\tprompt" as each starts
 
     def finish(self) -> WorkerReport:
         self.report.cpu = _own_cpu() - self.cpu0
@@ -93,7 +94,8 @@ class _Timed:
     async def read_digits(self, prompt: str, timeout: float, max_digits: int) -> str:  # noqa: ASYNC109
         if self._key_at is not None:
             self._record()
-        self._meter.prompts.put_nowait((self._inner.linkedid, prompt))  # the caller's cue
+        cue = f"{self._inner.linkedid}\t{prompt}".encode()
+        self._meter.prompts.send_bytes(cue)  # the caller's cue
         key = await self._inner.read_digits(prompt, timeout, max_digits)
         self._pressed(key)
         return key
@@ -108,6 +110,9 @@ class _Timed:
 
     async def set_variable(self, name: str, value: str) -> None:
         await self._timed(self._inner.set_variable(name, value))
+
+    async def set_variables(self, values: Mapping[str, str]) -> None:
+        await self._timed(self._inner.set_variables(values))
 
     async def get_variable(self, name: str) -> str | None:
         return cast(str | None, await self._timed(self._inner.get_variable(name)))
@@ -177,8 +182,13 @@ def service_worker(
         filename=log_file, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s"
     )
     if profile is None:
-        asyncio.run(_serve(conn, settings, prompts))
+        event_loop.run(_serve(conn, settings, prompts), settings.event_loop)
         return
     import cProfile
 
-    cProfile.runctx("asyncio.run(_serve(conn, settings, prompts))", globals(), locals(), profile)
+    cProfile.runctx(
+        "event_loop.run(_serve(conn, settings, prompts), settings.event_loop)",
+        globals(),
+        locals(),
+        profile,
+    )

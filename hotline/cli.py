@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import secrets
@@ -13,8 +12,10 @@ from typing import Any
 import click
 import yaml
 
+from hotline import event_loop
 from hotline.config import OPTIONAL_SECRETS, Settings, load_settings, secret_fields
 from hotline.errors import ConfigError, HotlineError
+from hotline.event_loop import EventLoopName
 
 __all__ = ["main"]
 
@@ -38,9 +39,9 @@ def _settings(ctx: click.Context) -> Settings:
     return settings
 
 
-def _run(coro: Any) -> Any:
+def _run(coro: Any, loop: EventLoopName = "asyncio") -> Any:
     try:
-        return asyncio.run(coro)
+        return event_loop.run(coro, loop)
     except HotlineError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from exc
@@ -289,7 +290,8 @@ def serve(ctx: click.Context) -> None:
     """Run the service (AMI, FastAGI, web) in the foreground until Ctrl-C."""
     from hotline.service import run_service
 
-    _run(run_service(_settings(ctx)))
+    settings = _settings(ctx)
+    _run(run_service(settings), settings.event_loop)
 
 
 @main.command("run")
@@ -310,7 +312,7 @@ def run(ctx: click.Context) -> None:
     click.echo(_listening(settings))
     click.echo("Ctrl-C stops the service and both Asterisk instances.")
     try:
-        _run(run_service(settings))
+        _run(run_service(settings), settings.event_loop)
     finally:
         box.stop()
         click.echo("stopped")

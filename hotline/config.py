@@ -44,6 +44,7 @@ from hotline.config_inbound import IvrSettings
 from hotline.config_queues import QueuesSettings
 from hotline.config_survey import SurveySettings
 from hotline.errors import ConfigError
+from hotline.event_loop import EventLoopName
 
 __all__ = [
     "AgiSettings",
@@ -229,6 +230,7 @@ class Settings(BaseSettings):
 
     site_name: str = "燃气客服热线"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    event_loop: EventLoopName = "uvloop"  # asyncio: the standard loop (hotline/event_loop.py)
     var_dir: Path = Path("var")
     asterisk: AsteriskSettings = AsteriskSettings()
     carrier: CarrierSettings = CarrierSettings()

@@ -29,6 +29,7 @@ from ivr.agi_protocol import (
     cmd_say_digits,
     cmd_say_number,
     cmd_set_variable,
+    cmd_set_variables,
     cmd_stream_file,
     cmd_verbose,
     is_uniqueid,
@@ -87,6 +88,7 @@ class AgiChannel(Protocol):
     async def say_number(self, n: int, escape_digits: str = "") -> str: ...
     async def get_variable(self, name: str) -> str | None: ...
     async def set_variable(self, name: str, value: str) -> None: ...
+    async def set_variables(self, values: Mapping[str, str]) -> None: ...
     async def verbose(self, msg: str) -> None: ...
     async def exec(self, app: str, *args: str, command_timeout: float | None = None) -> int: ...
     async def hangup(self) -> None: ...
@@ -187,6 +189,11 @@ class AgiSession:
 
     async def set_variable(self, name: str, value: str) -> None:
         await self._ok("SET VARIABLE", cmd_set_variable(name, value))
+
+    async def set_variables(self, values: Mapping[str, str]) -> None:
+        """Several variables in one round trip (MSet), set in the mapping's order."""
+        if (await self._ok("EXEC", cmd_set_variables(values))).as_int() == -2:
+            raise AgiError("application 'MSet' not found")
 
     async def verbose(self, msg: str) -> None:
         await self._ok("VERBOSE", cmd_verbose(msg))

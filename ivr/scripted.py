@@ -31,6 +31,7 @@ from ivr.agi_protocol import (
     cmd_say_digits,
     cmd_say_number,
     cmd_set_variable,
+    cmd_set_variables,
     cmd_stream_file,
     cmd_verbose,
     is_uniqueid,
@@ -178,6 +179,10 @@ class ScriptedSession:
     async def set_variable(self, name: str, value: str) -> None:
         self._step("set_variable", (name, value), cmd_set_variable(name, value))
         self.variables[name] = clean_value(value)
+
+    async def set_variables(self, values: Mapping[str, str]) -> None:
+        self._step("set_variables", (dict(values),), cmd_set_variables(values))
+        self.variables.update({name: clean_value(value) for name, value in values.items()})
 
     async def verbose(self, msg: str) -> None:
         self._step("verbose", (msg,), cmd_verbose(msg))

@@ -29,7 +29,7 @@ from hotline.call_log.cel import CelRow, to_ami_events
 from hotline.callrecord import CallRecord, RecordSource, TimelineEntry
 from hotline.records import CallRecordBuilder, RecordUpdate
 
-__all__ = ["Rebuilt", "merge", "rebuild", "resolve"]
+__all__ = ["Rebuilt", "merge", "merges", "rebuild", "resolve"]
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +176,14 @@ def merge(
     return Rebuilt(merged, tuple(added))
 
 
+def merges(stored: CallRecord | None) -> bool:
+    """Whether ``resolve`` merges the log into this stored record (and so needs its
+    timeline): not for a call seen whole live, nor for one the log already completed."""
+    if stored is None or stored.source in _DONE:
+        return False
+    return not (stored.source is RecordSource.AMI and stored.finished)
+
+
 def resolve(
     linkedid: str,
     rows: Sequence[CelRow],
@@ -185,8 +193,6 @@ def resolve(
     """The write the log calls for (see the table above), or None."""
     if stored is None:
         return rebuild(linkedid, rows)
-    if stored.source in _DONE:
-        return None
-    if stored.source is RecordSource.AMI and stored.finished:
+    if not merges(stored):
         return None
     return merge(stored, timelines.get(linkedid, ()), rows)

@@ -20,10 +20,10 @@ from typing import Any, Protocol
 
 from hotline.call_log.cel import CelRow
 from hotline.call_log.config import CallLogSettings
-from hotline.call_log.engine import Rebuilt, resolve
+from hotline.call_log.engine import Rebuilt, merges, resolve
 from hotline.call_log.reader import LogTail, Position
 from hotline.call_log.store import PositionStore
-from hotline.callrecord import CallRecord, RecordSource, TimelineEntry
+from hotline.callrecord import CallRecord, TimelineEntry
 from hotline.errors import DatabaseError
 from hotline.periodic import Periodic
 from hotline.record_fields import Clock, utc_now
@@ -176,7 +176,7 @@ class CallLogFollower:
             del self._calls[linkedid]
             return
         timelines: dict[str, list[TimelineEntry]] = {}
-        if stored is not None and stored.source not in (RecordSource.LOG, RecordSource.AMI_LOG):
+        if merges(stored):  # a call seen whole live needs no second look at its timeline
             timelines[linkedid] = await self._records.timeline(linkedid)
         write = resolve(linkedid, call.rows, stored, timelines)
         if write is not None:

@@ -275,6 +275,9 @@ class _SpiedChannel:
     async def set_variable(self, name: str, value: str) -> None:
         await self._inner.set_variable(name, value)
 
+    async def set_variables(self, values: Mapping[str, str]) -> None:
+        await self._inner.set_variables(values)
+
     async def verbose(self, msg: str) -> None:
         await self._inner.verbose(msg)
 

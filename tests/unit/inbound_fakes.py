@@ -144,14 +144,14 @@ def menu(prompt: str, key: str) -> Step:
 
 
 def queued(queue: str, priority: int, category: str, path: str) -> list[Step]:
-    steps = [expect("set_variable", "HOTLINE_MENU_PATH", path)] if path else []
-    return [
-        *steps,
-        expect("set_variable", "HOTLINE_CATEGORY", category),
-        expect("set_variable", "HOTLINE_QUEUE", queue),
-        expect("set_variable", "HOTLINE_QUEUE_PRIORITY", str(priority)),
-        expect("set_variable", "HOTLINE_FLOW_RESULT", "queue"),
-    ]
+    route = {"HOTLINE_MENU_PATH": path} if path else {}
+    route |= {
+        "HOTLINE_CATEGORY": category,
+        "HOTLINE_QUEUE": queue,
+        "HOTLINE_QUEUE_PRIORITY": str(priority),
+        "HOTLINE_FLOW_RESULT": "queue",
+    }
+    return [expect("set_variables", route)]
 
 
 def path(value: str) -> Step:

@@ -207,6 +207,8 @@ def test_any_text_gives_one_safe_line(a: str, b: str) -> None:
         lambda: p.cmd_say_digits(a, b),
         lambda: p.cmd_get_variable(a),
         lambda: p.cmd_set_variable("NAME", a + b),
+        lambda: p.cmd_set_variables({"NAME": a, "OTHER": b}),
+        lambda: p.cmd_set_variables({a: b}),
         lambda: p.cmd_verbose(a),
         lambda: p.cmd_exec("Playback", [a, b]),
     ]
@@ -223,6 +225,27 @@ def test_set_variable_value_is_cleaned_and_capped() -> None:
     line = p.cmd_set_variable("CALLER_NOTE", 'say "hi"\\\r\nHANGUP' + "x" * 2000)
     assert line.startswith('SET VARIABLE CALLER_NOTE "say hiHANGUPxx')
     assert len(line) < p.MAX_VALUE_CHARS + 40
+
+
+def test_set_variables_is_one_mset_in_order() -> None:
+    line = p.cmd_set_variables({"__HOTLINE_A": "4>2", "HOTLINE_B": 'say "hi"\r\n'})
+    assert line == 'EXEC MSet "__HOTLINE_A=4>2,HOTLINE_B=say hi"'
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},  # nothing to set
+        {"HOTLINE_A": "one,two"},  # MSet would split it into a second pair
+        {"CALLERID(num)": "1"},  # MSet writes no functions
+        {"A=B": "1"},
+        {"HOTLINE_A\n": "1"},
+        {"٣": "1"},
+    ],
+)
+def test_set_variables_refuses_what_mset_would_misread(bad: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        p.cmd_set_variables(bad)
 
 
 @pytest.mark.parametrize("bad", [(0, 4), (5, 0), (5, 65), (601, 4), (True, 4)])

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.db import create_engine, session_factory
@@ -252,3 +252,73 @@ async def test_config_numbers_block_even_without_a_database(dead: Sessions) -> N
         await blocklist.is_blocked("13800138000")
     with pytest.raises(DatabaseError):
         await blocklist.sync_config()
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _count_queries(engine: AsyncEngine) -> list[str]:
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    return seen
+
+
+async def test_blocklist_checks_are_answered_from_memory(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    clock = _Clock()
+    blocklist = Blocklist(sessions, refresh_seconds=2.0, clock=clock)
+    await blocklist.add("13900139000", "abusive", BlockSource.API)
+    queries = _count_queries(engine)
+    assert await blocklist.is_blocked("13900139000")  # the first check reads the table
+    read = len(queries)
+    callers = [f"1390013{n:04d}" for n in range(8980, 9030)]  # 13900139000 among them
+    results = await asyncio.gather(*(blocklist.is_blocked(number) for number in callers))
+    assert sum(results) == 1 and len(queries) == read  # 50 callers, no query of their own
+
+
+async def test_a_number_blocked_elsewhere_blocks_within_the_refresh(sessions: Sessions) -> None:
+    clock = _Clock()
+    service = Blocklist(sessions, refresh_seconds=2.0, clock=clock)
+    assert not await service.is_blocked("13900139000")
+    await Blocklist(sessions).add("13900139000", "abusive", BlockSource.CLI)  # the CLI
+    clock.now = 1.9
+    assert not await service.is_blocked("13900139000")  # the copy may be this stale
+    clock.now = 2.0
+    assert await service.is_blocked("13900139000")
+    assert await Blocklist(sessions).remove("13900139000")
+    clock.now = 4.0
+    assert not await service.is_blocked("13900139000")
+
+
+async def test_the_services_own_edits_apply_at_once(sessions: Sessions) -> None:
+    blocklist = Blocklist(sessions, refresh_seconds=3600.0, clock=_Clock())
+    assert not await blocklist.is_blocked("13900139000")
+    await blocklist.add("13900139000", "abusive", BlockSource.API)
+    assert await blocklist.is_blocked("+8613900139000")
+    assert await blocklist.remove("13900139000")
+    assert not await blocklist.is_blocked("13900139000")
+
+
+async def test_numbers_last_read_keep_blocking_while_the_database_is_down(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    clock = _Clock()
+    blocklist = Blocklist(sessions, refresh_seconds=2.0, clock=clock)
+    await blocklist.add("13900139000", "abusive", BlockSource.API)
+    assert await blocklist.is_blocked("13900139000")
+    await engine.dispose()
+    async with engine.begin() as conn:  # the table gone: every read fails from now on
+        await conn.exec_driver_sql("DROP TABLE blocklist")
+    clock.now = 10.0
+    assert await blocklist.is_blocked("13900139000")
+    assert not await blocklist.is_blocked("13800138000")
