@@ -66,6 +66,7 @@ _PROMPT = re.compile(r"[A-Za-z0-9_/-]{1,255}", re.ASCII)
 _VARIABLE = re.compile(r"[A-Za-z0-9_()]{1,80}", re.ASCII)
 _ESCAPE = re.compile(r"[0-9*#]{0,12}", re.ASCII)
 _PLAIN_VARIABLE = re.compile(r"_{0,2}[A-Za-z][A-Za-z0-9_]{0,79}", re.ASCII)  # no functions
+_MSET_SPLITTERS = re.compile(r"[,()\[\]]")
 _APP = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}", re.ASCII)
 _UNIQUEID = re.compile(r"[0-9]{1,20}\.[0-9]{1,10}", re.ASCII)
 _SAY_DIGITS = re.compile(r"[0-9*#]{1,64}", re.ASCII)
@@ -282,15 +283,16 @@ def cmd_set_variable(name: str, value: str) -> str:
 def cmd_set_variables(values: Mapping[str, str]) -> str:
     """EXEC MSet: several plain variables in one command (one round trip instead of one
     each; Asterisk still sends a VarSet event per variable, in this order). MSet splits its
-    argument at commas, so a value holding one is refused rather than cut."""
+    argument at commas outside brackets, so a value holding a comma or a bracket is refused
+    rather than cut."""
     if not values:
         raise ValueError("no variables to set")
     pairs = []
     for name, value in values.items():
         _check(_PLAIN_VARIABLE, name, "variable name")
         cleaned = clean_value(value)
-        if "," in cleaned:
-            raise ValueError(f"value of {name} holds a comma, which MSet would split: {value!r}")
+        if _MSET_SPLITTERS.search(cleaned):  # a comma splits; an open ( or [ hides commas
+            raise ValueError(f"value of {name} holds one of ,()[] which MSet misreads: {value!r}")
         pairs.append(f"{name}={cleaned}")
     return cmd_exec("MSet", pairs)
 

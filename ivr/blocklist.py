@@ -7,10 +7,11 @@ stored in its canonical form (``ivr.numbers``), so ``13800138000`` and ``+861380
 are one entry. Entries from the settings can only be removed in the settings.
 
 The service answers ``is_blocked`` from memory: the table's numbers are read again when the
-copy is older than ``refresh_seconds`` (one read shared by the callers asking meanwhile),
-and this process's own edits (the API) apply to the copy at once. So a number blocked over
-the CLI takes effect within that time, no caller waits on a query of their own, and while
-the database is down the numbers last read keep blocking.
+copy is older than ``refresh_seconds``, in the background (the stale copy answers
+meanwhile), and this process's own edits (the API) apply to the copy at once. So a number
+blocked over the CLI takes effect a refresh period later, no caller waits on a query (the
+very first read aside), and while the database is down or hung the numbers last read keep
+blocking.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 CONFIG_REASON = "ivr.blocklist in the settings"
 REFRESH_SECONDS = 2.0  # how stale the in-memory copy of the table may be
+READ_TIMEOUT_SECONDS = 5.0  # a refresh slower than this keeps the copy
 
 
 class ConfigEntryError(HotlineError):
@@ -63,6 +65,7 @@ class Blocklist:
         config_numbers: Iterable[str] = (),
         *,
         refresh_seconds: float = REFRESH_SECONDS,
+        read_timeout: float = READ_TIMEOUT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
@@ -72,7 +75,9 @@ class Blocklist:
         self._known: set[str] | None = None  # the table's numbers as last read
         self._read_at = -math.inf
         self._reading: asyncio.Lock | None = None
-        self._edits = 0  # this process's edits: a read begun before one is not fresh
+        self._edited: dict[str, bool] | None = None  # edits during a read: number → blocked
+        self._refreshing: asyncio.Task[None] | None = None
+        self._read_timeout = read_timeout
 
     async def is_blocked(self, number: str) -> bool:
         """Whether calls from this number are refused (an empty number never is).
@@ -87,26 +92,63 @@ class Blocklist:
         return canonical in await self._numbers()
 
     async def _numbers(self) -> set[str]:
-        if self._known is not None and self._clock() - self._read_at < self._refresh_seconds:
-            return self._known
+        """The copy; a stale one is answered at once and read again in the background, so
+        a slow or hung database never holds a caller up (only the very first read does)."""
+        if self._known is None:
+            await self.refresh()
+            if self._known is None:
+                raise DatabaseError("blocklist: the table could not be read")
+        elif self._clock() - self._read_at >= self._refresh_seconds and (
+            self._refreshing is None or self._refreshing.done()
+        ):
+            self._refreshing = asyncio.create_task(self._refresh_in_background())
+        return self._known
+
+    async def refresh(self) -> None:
+        """Read the table again (one read at a time; callers arriving meanwhile share it).
+
+        DatabaseError when there is no copy yet; with one, a failure or a read slower than
+        ``read_timeout`` keeps it (logged) and the next try is a refresh period later."""
         if self._reading is None:
             self._reading = asyncio.Lock()
-        async with self._reading:  # callers arriving meanwhile share this read
+        async with self._reading:
             if self._known is not None and self._clock() - self._read_at < self._refresh_seconds:
-                return self._known
-            started, edits = self._clock(), self._edits
+                return  # read by the caller before us
+            started, self._edited = self._clock(), {}
             try:
-                async with transaction(self._sessions, "blocklist read") as session:
-                    numbers = set((await session.scalars(select(BlocklistRow.number))).all())
-            except DatabaseError as exc:
+                async with asyncio.timeout(self._read_timeout):
+                    async with transaction(self._sessions, "blocklist read") as session:
+                        rows = await session.scalars(select(BlocklistRow.number))
+                        numbers = set(rows.all())
+            except (DatabaseError, TimeoutError) as exc:
+                self._read_at = self._clock()
+                reason = exc or f"no answer within {self._read_timeout} s"
                 if self._known is None:
-                    raise
-                logger.warning("blocklist: kept the numbers last read, database: %s", exc)
-                self._read_at = started  # try again after another refresh period
-                return self._known
-            self._known = numbers
-            self._read_at = started if edits == self._edits else -math.inf  # else: read again
-            return numbers
+                    raise DatabaseError(f"blocklist read: {reason}") from exc
+                logger.warning("blocklist: kept the numbers last read, database: %s", reason)
+                return
+            finally:
+                edited, self._edited = self._edited, None
+            for number, blocked in edited.items():  # this process's edits during the read
+                (numbers.add if blocked else numbers.discard)(number)
+            self._known, self._read_at = numbers, started
+
+    async def _refresh_in_background(self) -> None:
+        try:
+            await self.refresh()
+        except Exception:  # a stale copy is better than none: keep it, say why
+            logger.exception("blocklist: refresh failed")
+
+    async def settle(self) -> None:
+        """Wait for a background refresh in progress (tests)."""
+        if self._refreshing is not None:
+            await asyncio.gather(self._refreshing, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop a background refresh in progress (service shutdown)."""
+        if self._refreshing is not None and not self._refreshing.done():
+            self._refreshing.cancel()
+            await asyncio.gather(self._refreshing, return_exceptions=True)
 
     async def sync_config(self) -> None:
         """Make the table's ``config`` rows exactly the settings' numbers."""
@@ -147,9 +189,7 @@ class Blocklist:
             row = await session.get(BlocklistRow, canonical, populate_existing=True)
             assert row is not None  # inserted or already there, in this transaction
             entry = _entry(row)
-        self._edits += 1
-        if self._known is not None:
-            self._known.add(canonical)
+        self._edit(canonical, blocked=True)
         logger.info("blocklist: %s %s by %s", canonical, "added" if created else "kept", source)
         return entry, created
 
@@ -165,11 +205,16 @@ class Blocklist:
                     f"{canonical} is blocked by ivr.blocklist in the settings; remove it there"
                 )
             await session.delete(row)
-        self._edits += 1
-        if self._known is not None:
-            self._known.discard(canonical)
+        self._edit(canonical, blocked=False)
         logger.info("blocklist: %s removed", canonical)
         return True
+
+    def _edit(self, number: str, *, blocked: bool) -> None:
+        """This process's own edit: in the copy at once, and in a read now under way."""
+        if self._edited is not None:
+            self._edited[number] = blocked
+        if self._known is not None:
+            (self._known.add if blocked else self._known.discard)(number)
 
     async def entries(self) -> list[BlockEntry]:
         """Every blocked number, newest first."""

@@ -74,7 +74,7 @@ class InboundFeature:
             log.warning("blocklist: settings not synced to the database: %s", exc)
 
     async def stop(self) -> None:
-        return None
+        await self.blocklist.close()
 
     def health(self) -> dict[str, Any]:
         return {"open": self.hours.is_open(self.deps.clock())}

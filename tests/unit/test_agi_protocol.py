@@ -237,6 +237,9 @@ def test_set_variables_is_one_mset_in_order() -> None:
     [
         {},  # nothing to set
         {"HOTLINE_A": "one,two"},  # MSet would split it into a second pair
+        {"HOTLINE_A": "a(b", "HOTLINE_B": "q"},  # an open bracket swallows the next pair
+        {"HOTLINE_A": "a[b"},
+        {"HOTLINE_A": "a)b"},
         {"CALLERID(num)": "1"},  # MSet writes no functions
         {"A=B": "1"},
         {"HOTLINE_A\n": "1"},

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import event, func, select
@@ -286,17 +287,23 @@ async def test_blocklist_checks_are_answered_from_memory(
     assert sum(results) == 1 and len(queries) == read  # 50 callers, no query of their own
 
 
-async def test_a_number_blocked_elsewhere_blocks_within_the_refresh(sessions: Sessions) -> None:
+async def test_a_number_blocked_elsewhere_blocks_after_the_refresh(sessions: Sessions) -> None:
     clock = _Clock()
     service = Blocklist(sessions, refresh_seconds=2.0, clock=clock)
     assert not await service.is_blocked("13900139000")
     await Blocklist(sessions).add("13900139000", "abusive", BlockSource.CLI)  # the CLI
     clock.now = 1.9
     assert not await service.is_blocked("13900139000")  # the copy may be this stale
+    await service.settle()
+    assert not await service.is_blocked("13900139000")  # and nothing was read meanwhile
     clock.now = 2.0
+    assert not await service.is_blocked("13900139000")  # stale: answered, read again behind
+    await service.settle()
     assert await service.is_blocked("13900139000")
     assert await Blocklist(sessions).remove("13900139000")
     clock.now = 4.0
+    await service.is_blocked("13900139000")
+    await service.settle()
     assert not await service.is_blocked("13900139000")
 
 
@@ -322,3 +329,64 @@ async def test_numbers_last_read_keep_blocking_while_the_database_is_down(
     clock.now = 10.0
     assert await blocklist.is_blocked("13900139000")
     assert not await blocklist.is_blocked("13800138000")
+
+
+class _Hangable:
+    """Sessions that can be made to hang, as a database that accepts and never answers."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions, self.hung = sessions, False
+
+    def __call__(self) -> Any:
+        return _HungSession() if self.hung else self.sessions()
+
+
+class _HungSession:
+    async def __aenter__(self) -> None:
+        await asyncio.sleep(3600)
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+async def test_a_hung_database_never_holds_a_caller_and_keeps_the_copy(
+    sessions: Sessions,
+) -> None:
+    clock = _Clock()
+    database = _Hangable(sessions)
+    blocklist = Blocklist(
+        cast(Sessions, database), refresh_seconds=2.0, read_timeout=0.2, clock=clock
+    )
+    await blocklist.add("13900139000", "abusive", BlockSource.API)
+    assert await blocklist.is_blocked("13900139000")
+    database.hung = True
+    clock.now = 10.0
+    async with asyncio.timeout(0.1):  # answered from the copy, not after the read
+        assert await blocklist.is_blocked("13900139000")
+        assert not await blocklist.is_blocked("13800138000")
+    await blocklist.settle()  # the read gave up after read_timeout
+    assert await blocklist.is_blocked("13900139000")
+    await blocklist.close()
+
+
+async def test_callers_on_a_cold_copy_share_one_read(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    await Blocklist(sessions).add("13900139000", "abusive", BlockSource.CLI)
+    blocklist = Blocklist(sessions, clock=_Clock())
+    queries = _count_queries(engine)
+    results = await asyncio.gather(*(blocklist.is_blocked("13900139000") for _ in range(20)))
+    assert all(results)
+    assert sum("FROM blocklist" in query for query in queries) == 1
+
+
+async def test_an_edit_during_a_read_is_kept(sessions: Sessions) -> None:
+    clock = _Clock()
+    blocklist = Blocklist(sessions, refresh_seconds=2.0, clock=clock)
+    assert not await blocklist.is_blocked("13900139000")
+    clock.now = 5.0
+    reading = asyncio.create_task(blocklist.refresh())
+    await asyncio.sleep(0)  # the read has begun
+    await blocklist.add("13900139000", "abusive", BlockSource.API)
+    await reading
+    assert await blocklist.is_blocked("13900139000")
