@@ -273,14 +273,20 @@ def _count_queries(engine: AsyncEngine) -> list[str]:
     return seen
 
 
+async def _blocking(sessions: Sessions, **options: Any) -> tuple[_Clock, Blocklist]:
+    """A service's blocklist whose copy holds 13900139000 (added over the API)."""
+    clock = _Clock()
+    blocklist = Blocklist(sessions, refresh_seconds=2.0, clock=clock, **options)
+    await blocklist.add("13900139000", "abusive", BlockSource.API)
+    assert await blocklist.is_blocked("13900139000")  # the first check reads the table
+    return clock, blocklist
+
+
 async def test_blocklist_checks_are_answered_from_memory(
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
-    clock = _Clock()
-    blocklist = Blocklist(sessions, refresh_seconds=2.0, clock=clock)
-    await blocklist.add("13900139000", "abusive", BlockSource.API)
     queries = _count_queries(engine)
-    assert await blocklist.is_blocked("13900139000")  # the first check reads the table
+    _, blocklist = await _blocking(sessions)
     read = len(queries)
     callers = [f"1390013{n:04d}" for n in range(8980, 9030)]  # 13900139000 among them
     results = await asyncio.gather(*(blocklist.is_blocked(number) for number in callers))
@@ -319,14 +325,13 @@ async def test_the_services_own_edits_apply_at_once(sessions: Sessions) -> None:
 async def test_numbers_last_read_keep_blocking_while_the_database_is_down(
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
-    clock = _Clock()
-    blocklist = Blocklist(sessions, refresh_seconds=2.0, clock=clock)
-    await blocklist.add("13900139000", "abusive", BlockSource.API)
-    assert await blocklist.is_blocked("13900139000")
+    clock, blocklist = await _blocking(sessions)
     await engine.dispose()
     async with engine.begin() as conn:  # the table gone: every read fails from now on
         await conn.exec_driver_sql("DROP TABLE blocklist")
     clock.now = 10.0
+    assert await blocklist.is_blocked("13900139000")
+    await blocklist.settle()  # the read failed: the copy is kept
     assert await blocklist.is_blocked("13900139000")
     assert not await blocklist.is_blocked("13800138000")
 
@@ -352,13 +357,8 @@ class _HungSession:
 async def test_a_hung_database_never_holds_a_caller_and_keeps_the_copy(
     sessions: Sessions,
 ) -> None:
-    clock = _Clock()
     database = _Hangable(sessions)
-    blocklist = Blocklist(
-        cast(Sessions, database), refresh_seconds=2.0, read_timeout=0.2, clock=clock
-    )
-    await blocklist.add("13900139000", "abusive", BlockSource.API)
-    assert await blocklist.is_blocked("13900139000")
+    clock, blocklist = await _blocking(cast(Sessions, database), read_timeout=0.2)
     database.hung = True
     clock.now = 10.0
     async with asyncio.timeout(0.1):  # answered from the copy, not after the read
