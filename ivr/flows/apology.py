@@ -155,10 +155,11 @@ async def _confirm(call: AgiChannel, deps: ApologyDeps, ticket: TicketLike) -> s
 async def _convenient(call: AgiChannel, deps: ApologyDeps, ticket: TicketLike) -> str:
     """Empty when now is convenient; else the outcome the call ended with."""
     log.info("[%s] apology for ticket %s (%s)", call.linkedid, ticket.ticket_id, ticket.kind)
-    await call.play(sound("apology-intro"))
+    early = await call.play(sound("apology-intro"), "123")  # a key now answers the question
     for attempt in (1, 2):
         await call.set_variable(VAR_STEP, "convenience")
-        key = await call.play(sound("apology-about"), "123")
+        key, early = early, ""
+        key = key or await call.play(sound("apology-about"), "123")
         for prompt in date_prompts(ticket.contact_date):
             key = key or await call.play(prompt, "123")
         key = key or await call.read_digits(sound("apology-convenience"), deps.digit_timeout, 1)

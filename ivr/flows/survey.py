@@ -5,6 +5,8 @@ four digits of the number (1 yes, 2 no → apology, ``wrong_party``); ask consen
 2 no → apology, ``refused``); the items from ``survey.items``, each scored by one key with
 the inbound score's rule (1-9, 0 = 10); an optional spoken comment; thanks and goodbye.
 
+* Keys pressed while a prompt plays are taken (barge-in); a key during the intro answers
+  the identity question that follows it.
 * A wrong key is answered with 对不起,您的输入有误 and the question asked once more; a
   second wrong key leaves that item unscored and goes on.
 * Silence is asked once more; silence again ends the call politely with ``HOTLINE_RETRY=1``
@@ -44,6 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 OPT_OUT_KEY = "9"
+_PARTY_KEYS = "12" + OPT_OUT_KEY
 VAR_STEP = "HOTLINE_SURVEY_STEP"
 VAR_SCORE = "HOTLINE_SURVEY_SCORE"
 VAR_OUTCOME = "HOTLINE_SURVEY"
@@ -150,8 +153,8 @@ async def survey_flow(call: AgiChannel, deps: SurveyDeps) -> None:
 async def _run(state: _Call) -> None:
     call = state.channel
     await state.step("intro")
-    await call.play(sound("survey-intro"))
-    await _confirm_party(state)
+    early = await call.play(sound("survey-intro"), _PARTY_KEYS)
+    await _confirm_party(state, early)
     await _yes_no(state, "consent", "survey-consent", "refused", "survey-refused")
     for item in state.deps.settings.items:
         await _score_item(state, item)
@@ -162,15 +165,17 @@ async def _run(state: _Call) -> None:
     await call.play(sound("survey-thanks"))
 
 
-async def _confirm_party(state: _Call) -> None:
-    """您好,请问您是尾号 <1234> 的机主吗? Keys pressed while it plays count."""
+async def _confirm_party(state: _Call, early: str) -> None:
+    """请问您是尾号 <1234> 的机主吗? Keys pressed while it plays count, and so does a key
+    pressed during the intro (``early``): a customer surveyed before knows 1, 2 and 9."""
     call, last4 = state.channel, state.facts.number[-4:]
-    keys = "12" + OPT_OUT_KEY
     for attempt in (1, 2):
         await state.step("identity")
+        key, early = early, ""
         key = (
-            await call.play(sound("survey-identity"), keys)
-            or await call.say_digits(last4, keys)
+            key
+            or await call.play(sound("survey-identity"), _PARTY_KEYS)
+            or await call.say_digits(last4, _PARTY_KEYS)
             or await state.ask("survey-identity-confirm")
         )
         if await _answered(state, key, attempt, "wrong_party", "survey-wrong-party"):

@@ -61,7 +61,7 @@ async def test_1_hears_the_apology_for_the_kind(kind: str, script: str) -> None:
     book = FakeBook(TicketFacts("T-1", kind, date(2026, 11, 29), "A-77", "1001"))
     amends = script.replace("-script-", "-amends-")
     steps = [
-        play("apology-intro"),
+        play("apology-intro", "123"),
         *question("1"),
         play(script),
         play(amends),
@@ -74,7 +74,7 @@ async def test_1_hears_the_apology_for_the_kind(kind: str, script: str) -> None:
 
 async def test_a_key_during_the_date_answers() -> None:
     steps = [
-        play("apology-intro"),
+        play("apology-intro", "123"),
         play("apology-about", "123"),
         play("month-11", "123", returns="1"),
         play("apology-script-attitude"),
@@ -85,21 +85,30 @@ async def test_a_key_during_the_date_answers() -> None:
     assert book.outcomes == [(CODE, "apologised")]
 
 
+@pytest.mark.parametrize(("key", "outcome"), [("2", "rescheduled"), ("3", "refused")])
+async def test_a_key_during_the_intro_answers_the_question(key: str, outcome: str) -> None:
+    ending = "apology-later" if key == "2" else "apology-refused"
+    _, book = await run([play("apology-intro", "123", returns=key), play(ending)])
+    assert book.outcomes == [(CODE, outcome)]
+
+
 async def test_2_reschedules_and_asks_for_another_call() -> None:
-    session, book = await run([play("apology-intro"), *question("2"), play("apology-later")])
+    session, book = await run([play("apology-intro", "123"), *question("2"), play("apology-later")])
     assert book.outcomes == [(CODE, "rescheduled")]
     assert session.variables["HOTLINE_RETRY"] == "1"
 
 
 async def test_3_refuses() -> None:
-    session, book = await run([play("apology-intro"), *question("3"), play("apology-refused")])
+    session, book = await run(
+        [play("apology-intro", "123"), *question("3"), play("apology-refused")]
+    )
     assert book.outcomes == [(CODE, "refused")]
     assert "HOTLINE_RETRY" not in session.variables
 
 
 async def test_a_wrong_key_then_silence_is_tried_again_later() -> None:
     steps = [
-        play("apology-intro"),
+        play("apology-intro", "123"),
         *question("7"),
         play("invalid-key"),
         *question(""),
@@ -112,7 +121,7 @@ async def test_a_wrong_key_then_silence_is_tried_again_later() -> None:
 
 async def test_hanging_up_during_the_apology_is_not_an_apology() -> None:
     steps = [
-        play("apology-intro"),
+        play("apology-intro", "123"),
         *question("1"),
         play("apology-script-attitude", raises=AgiHangup),
     ]
@@ -124,7 +133,7 @@ async def test_hanging_up_during_the_apology_is_not_an_apology() -> None:
 
 async def test_hanging_up_during_the_thanks_keeps_the_apology() -> None:
     steps = [
-        play("apology-intro"),
+        play("apology-intro", "123"),
         *question("1"),
         play("apology-script-attitude"),
         play("apology-amends-attitude"),

@@ -55,7 +55,7 @@ def identity(key: str) -> list[Step]:
 
 
 def opening() -> list[Step]:
-    return [play("survey-intro"), *identity("1"), ask("survey-consent", "1")]
+    return [play("survey-intro", "129"), *identity("1"), ask("survey-consent", "1")]
 
 
 def scores(*keys: str) -> list[Step]:
@@ -97,7 +97,7 @@ async def test_a_completed_survey_stores_every_item_and_the_comment() -> None:
 
 async def test_a_key_pressed_while_the_number_is_said_answers_the_question() -> None:
     steps = [
-        play("survey-intro"),
+        play("survey-intro", "129"),
         play("survey-identity", "129"),
         expect("say_digits", "1234", "129", returns="1"),
         ask("survey-consent", "1"),
@@ -108,15 +108,32 @@ async def test_a_key_pressed_while_the_number_is_said_answers_the_question() -> 
     assert book.scores == {"attitude": 1, "competence": 2, "punctuality": 3, "appearance": 4}
 
 
+@pytest.mark.parametrize(
+    ("key", "then", "outcome"),
+    [
+        ("1", [ask("survey-consent", "2"), play("survey-refused")], "refused"),
+        ("2", [play("survey-wrong-party")], "wrong_party"),
+        ("9", [play("survey-optout")], "opted_out"),
+    ],
+)
+async def test_a_key_pressed_during_the_intro_answers_the_identity_question(
+    key: str, then: list[Step], outcome: str
+) -> None:
+    _, book = await run([play("survey-intro", "129", returns=key), *then])
+    assert book.finished == [(CODE, outcome, "")]
+
+
 async def test_the_wrong_party_gets_an_apology_and_nothing_is_asked() -> None:
-    session, book = await run([play("survey-intro"), *identity("2"), play("survey-wrong-party")])
+    session, book = await run(
+        [play("survey-intro", "129"), *identity("2"), play("survey-wrong-party")]
+    )
     assert book.finished == [(CODE, "wrong_party", "")]
     assert book.scores == {}
     assert "HOTLINE_RETRY" not in session.variables
 
 
 async def test_a_refusal_is_apologised_for() -> None:
-    steps = [play("survey-intro"), *identity("1"), ask("survey-consent", "2")]
+    steps = [play("survey-intro", "129"), *identity("1"), ask("survey-consent", "2")]
     _, book = await run([*steps, play("survey-refused")])
     assert book.finished == [(CODE, "refused", "")]
 
@@ -124,9 +141,9 @@ async def test_a_refusal_is_apologised_for() -> None:
 @pytest.mark.parametrize("where", ["identity", "consent"])
 async def test_9_at_a_yes_no_question_opts_out(where: str) -> None:
     if where == "identity":
-        steps = [play("survey-intro"), *identity("9")]
+        steps = [play("survey-intro", "129"), *identity("9")]
     else:
-        steps = [play("survey-intro"), *identity("1"), ask("survey-consent", "9")]
+        steps = [play("survey-intro", "129"), *identity("1"), ask("survey-consent", "9")]
     session, book = await run([*steps, play("survey-optout")])
     assert session.variables["HOTLINE_OPTOUT"] == "1"
     assert book.finished == [(CODE, "opted_out", "")]
@@ -164,7 +181,7 @@ async def test_silence_twice_ends_politely_and_asks_for_another_try() -> None:
 
 
 async def test_silence_at_the_identity_question_is_no_input_too() -> None:
-    steps = [play("survey-intro"), *identity(""), *identity(""), play("survey-no-input")]
+    steps = [play("survey-intro", "129"), *identity(""), *identity(""), play("survey-no-input")]
     session, book = await run(steps)
     assert session.variables["HOTLINE_RETRY"] == "1"
     assert book.finished == [(CODE, "no_input", "")]
