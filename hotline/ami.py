@@ -21,12 +21,13 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hotline.ami_actions import RETRYABLE_ACTIONS, AmiAction, AmiEvent, AmiManager, AmiProtocol
 from hotline.ami_headers import check_action
+from hotline.ami_snapshot import live_channels
 from hotline.config import AsteriskSettings
 from hotline.errors import AmiError, AmiNotConnected
 
@@ -88,6 +89,7 @@ class AmiClient:
         reconnect_initial: float = 0.5,
         action_timeout: float = 10.0,
         event_mask: str = "on",
+        reconcile_variables: Collection[str] = (),
     ) -> None:
         self._where = f"{host}:{port}"
         self._host, self._port, self._username = host, port, username
@@ -96,6 +98,7 @@ class AmiClient:
         self._reconnect_max = reconnect_max
         self._connect_timeout = connect_timeout
         self._action_timeout = action_timeout
+        self._reconcile_variables = frozenset(reconcile_variables)
         self._manager = AmiManager(
             on_event=self._dispatch,
             on_lost=self._lost,
@@ -141,7 +144,8 @@ class AmiClient:
         return lambda: self._discard(self._subscriptions, subscription)
 
     def on_connected(self, callback: ReconcileCallback) -> Callable[[], None]:
-        """Call ``callback`` with the CoreShowChannel rows after every login, to reconcile state."""
+        """Call ``callback`` with the CoreShowChannel rows after every login, to reconcile state
+        (each row holds the ``reconcile_variables`` as ``ChanVariable`` headers)."""
         self._hooks.append(callback)
         return lambda: self._discard(self._hooks, callback)
 
@@ -287,11 +291,10 @@ class AmiClient:
             if not self._hooks:
                 return
             try:
-                response = await self._request("CoreShowChannels", {}, retry=False)
+                rows = await live_channels(self._read_once, self._reconcile_variables)
             except AmiError as exc:
                 log.warning("AMI reconciliation on %s skipped: %s", self._where, exc)
                 return
-            rows = [event for event in response.events if event.name == "CoreShowChannel"]
             log.info("AMI reconciliation on %s: %d channel(s)", self._where, len(rows))
             for hook in tuple(self._hooks):
                 try:
@@ -300,6 +303,9 @@ class AmiClient:
                     log.exception("AMI reconciliation hook %r failed", hook)
         finally:
             self._release_held()
+
+    async def _read_once(self, name: str, headers: Mapping[str, str]) -> AmiResponse:
+        return await self._request(name, headers, retry=False)
 
     def _release_held(self) -> None:
         held, self._held = self._held, None

@@ -82,7 +82,7 @@ class AmiEvent(Mapping[str, str]):
         """One message straight from the wire (``Key: value`` lines), without panoramisk's
         Message in between."""
         store: dict[str, tuple[str, tuple[str, ...]]] = {}
-        chanvars: list[str] = []  # manager.conf channelvars: a score of them on every event
+        chanvars: list[str] = []  # a site's manager.conf channelvars, a score on every event
         for line in block.split("\r\n"):
             if line.startswith("ChanVariable: "):
                 chanvars.append(line[14:])
@@ -108,6 +108,16 @@ class AmiEvent(Mapping[str, str]):
     def getall(self, key: str) -> tuple[str, ...]:
         entry = self._store.get(key.lower())
         return entry[1] if entry else ()
+
+    def with_values(self, key: str, values: tuple[str, ...]) -> AmiEvent:
+        """A copy with every value of ``key`` replaced (the header dropped when empty)."""
+        store = dict(self._store)
+        store.pop(key.lower(), None)
+        if values:
+            store[key.lower()] = (key, values)
+        event = AmiEvent.__new__(AmiEvent)
+        event._store = store
+        return event
 
     @property
     def chanvars(self) -> dict[str, str]:

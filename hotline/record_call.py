@@ -44,8 +44,8 @@ _CORE_VARS = frozenset(
         "HOTLINE_DISPOSITION",
     }
 )
-# Variables that shape the record: manager.conf ``channelvars`` puts them on every channel
-# snapshot, so a reconcile row (CoreShowChannel) carries what was set while no one listened.
+# Variables that shape the record: the AMI client asks Status for them at each login, so a
+# reconcile row (CoreShowChannel) carries what was set while no one listened.
 RECORD_VARS = _CORE_VARS | INBOUND_VARS | HOLD_VARS | {OVERFLOW_VAR}
 # Written at once, not with the next milestone: a crash must not lose how the call went.
 # (HOTLINE_FLOW and HOTLINE_RINGS are set just after the answer and ride on a later write.)

@@ -18,7 +18,6 @@ from pydantic import SecretStr
 
 from hotline.config import AsteriskSettings, CarrierSettings, Settings
 from hotline.errors import ConfigError
-from hotline.record_call import RECORD_VARS
 
 __all__ = [
     "AMI_EVENTS",
@@ -158,7 +157,6 @@ def _context(settings: Settings, role: Role, dirs: InstanceDirs) -> dict[str, An
             ),
             "classes": classes,
             "eventfilters": filters,
-            "channelvars": ",".join(sorted(RECORD_VARS)) if role == "hotline" else "",
             "writetimeout": 250,
         },
         "sip": {

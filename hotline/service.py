@@ -31,6 +31,7 @@ from hotline.errors import AmiError, ConfigError, SandboxError
 from hotline.feature import Feature, FeatureContext
 from hotline.live import LiveHub, Subscription
 from hotline.metrics import Metrics, QueueWaits
+from hotline.record_call import RECORD_VARS
 from hotline.recorder import CallRecorder
 from hotline.records import CallRecordBuilder
 from hotline.render import AMI_EVENTS
@@ -81,7 +82,7 @@ class HotlineService:
             metrics=self.metrics,
             live=self.live,
         )
-        self.ami = AmiClient.from_settings(settings.asterisk)
+        self.ami = AmiClient.from_settings(settings.asterisk, reconcile_variables=RECORD_VARS)
         self.ami.subscribe(self.metrics.queues.on_event, QueueWaits.EVENTS)
         self.ami.on_connected(self._metrics_reset)
         self.ami.subscribe(self.recorder.on_event, RECORD_EVENTS)

@@ -19,7 +19,7 @@ live side did not see. Calls that start and end while the service is down are in
 Variables the dialplan sets while the service is down (``HOTLINE_DISPOSITION=fallback``
 when the dead FastAGI sends the caller to the fallback queue, ``HOTLINE_DID`` and
 ``HOTLINE_SIP_CALLID``) reach the record both ways: from the rows' ``ChanVariable``
-headers at reconciliation (manager.conf ``channelvars``) and from the call log's user
+headers at reconciliation (asked for with ``Status``) and from the call log's user
 events.
 """
 

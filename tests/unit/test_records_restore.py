@@ -1,6 +1,6 @@
 """What the builder knows after an AMI gap or a restart: variables read back, rows restored.
 
-Reconcile rows carry ``ChanVariable`` headers (manager.conf ``channelvars``); restored rows
+Reconcile rows carry ``ChanVariable`` headers (read with AMI ``Status``); restored rows
 come with their stored timeline; events of calls that may be stored ones wait until the rows
 are loaded. Event tables and helpers are those of ``test_records``.
 """

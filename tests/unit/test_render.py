@@ -28,7 +28,6 @@ from hotline.config import (
 )
 from hotline.config_queues import QueueSettings, QueuesSettings
 from hotline.errors import ConfigError
-from hotline.record_call import RECORD_VARS
 from hotline.render import AMI_CLASSES, AMI_EVENTS, InstanceDirs, render_instance
 
 AMI_SECRET = "ami-Secret-123"
@@ -264,13 +263,10 @@ def test_ami_event_filters_cover_every_event_used(hotline_dir: Path) -> None:
     assert len(filters) == len(AMI_EVENTS) + 1  # nothing else let through
 
 
-def test_record_variables_ride_on_every_channel_snapshot(
-    hotline_dir: Path, carrier_dir: Path
-) -> None:
-    """Reconciliation reads what the dialplan set while the service was away (ChanVariable)."""
-    listed = Conf(hotline_dir / "manager.conf").value("general", "channelvars").split(",")
-    assert set(listed) == RECORD_VARS
-    assert {"HOTLINE_DISPOSITION", "HOTLINE_DID", "HOTLINE_SIP_CALLID"} <= set(listed)
+def test_no_event_carries_the_record_variables(hotline_dir: Path, carrier_dir: Path) -> None:
+    """They are asked for with Status at reconciliation; on every event they were half of
+    what the service parsed under load."""
+    assert "channelvars" not in Conf(hotline_dir / "manager.conf").section("general")
     assert "channelvars" not in Conf(carrier_dir / "manager.conf").section("general")
 
 
