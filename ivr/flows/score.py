@@ -12,7 +12,7 @@ import logging
 
 from ivr.agi import AgiChannel
 from ivr.courtesy import goodbye_prompt
-from ivr.flows.common import VAR_SCORE, finish, goodbye, sound
+from ivr.flows.common import VAR_RESULT, VAR_SCORE, goodbye, sound
 from ivr.flows.deps import InboundDeps
 
 __all__ = ["SCORE_ATTEMPTS", "score_flow", "score_from_key"]
@@ -34,11 +34,11 @@ async def score_flow(call: AgiChannel, deps: InboundDeps) -> None:
         key = await call.read_digits(sound("score"), deps.ivr.digit_timeout_seconds, 1)
         score = score_from_key(key)
         if score is not None:
-            await call.set_variable(VAR_SCORE, str(score))
+            # one round trip: the flow's result is known with the score
+            await call.set_variables({VAR_SCORE: str(score), VAR_RESULT: "done"})
             log.info("[%s] score %s", call.linkedid, score)
             thanks = goodbye_prompt(deps.hours, deps.clock(), "score-thanks")
             await call.play(sound(thanks))
-            await finish(call, "done")
             return
         log.info("[%s] no valid score (attempt %s: %r)", call.linkedid, attempt, key)
         if key and attempt < SCORE_ATTEMPTS:

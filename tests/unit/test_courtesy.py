@@ -98,9 +98,8 @@ async def test_the_score_thanks_carry_the_weekend_wish() -> None:
     session = ScriptedSession(
         [
             expect("read_digits", "hotline/score", 5.0, 1, returns="9"),
-            expect("set_variable", "HOTLINE_SCORE", "9"),
+            expect("set_variables", {"HOTLINE_SCORE": "9", "HOTLINE_FLOW_RESULT": "done"}),
             expect("play", "hotline/score-thanks-weekend"),
-            expect("set_variable", "HOTLINE_FLOW_RESULT", "done"),
         ]
     )
     await score_flow(session, deps)

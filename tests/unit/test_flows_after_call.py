@@ -15,7 +15,6 @@ from tests.unit.inbound_fakes import (
     OPEN_NOW,
     FakeCallbacks,
     Fakes,
-    done,
     goodbye,
     make_deps,
     play,
@@ -41,9 +40,8 @@ async def test_one_key_gives_the_score_and_0_means_10(key: str, score: int) -> N
     session = await scored(
         [
             ask_score(key),
-            expect("set_variable", "HOTLINE_SCORE", str(score)),
+            expect("set_variables", {"HOTLINE_SCORE": str(score), "HOTLINE_FLOW_RESULT": "done"}),
             play("score-thanks"),
-            done(),
         ]
     )
     assert session.variables == {"HOTLINE_SCORE": str(score), "HOTLINE_FLOW_RESULT": "done"}
@@ -56,9 +54,8 @@ async def test_an_invalid_key_is_asked_again_once() -> None:
             ask_score("*"),
             play("invalid-key"),
             ask_score("8"),
-            expect("set_variable", "HOTLINE_SCORE", "8"),
+            expect("set_variables", {"HOTLINE_SCORE": "8", "HOTLINE_FLOW_RESULT": "done"}),
             play("score-thanks"),
-            done(),
         ]
     )
     assert session.variables["HOTLINE_SCORE"] == "8"
@@ -69,9 +66,8 @@ async def test_silence_is_asked_again_without_an_apology() -> None:
         [
             ask_score(""),
             ask_score("7"),
-            expect("set_variable", "HOTLINE_SCORE", "7"),
+            expect("set_variables", {"HOTLINE_SCORE": "7", "HOTLINE_FLOW_RESULT": "done"}),
             play("score-thanks"),
-            done(),
         ]
     )
     assert session.variables["HOTLINE_SCORE"] == "7"
