@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from panoramisk import actions
 from panoramisk.ami_protocol import AMIProtocol
@@ -33,6 +33,7 @@ from hotline.errors import AmiError
 __all__ = ["RETRYABLE_ACTIONS", "AmiAction", "AmiEvent", "AmiManager", "AmiProtocol"]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: Read-only actions that may be sent again after a reconnect (lower case). Everything
 #: else (Originate, Redirect, Bridge, Hangup, QueueAdd, Setvar, Command, …) changes state
@@ -82,20 +83,16 @@ class AmiEvent(Mapping[str, str]):
         """One message straight from the wire (``Key: value`` lines), without panoramisk's
         Message in between."""
         store: dict[str, tuple[str, tuple[str, ...]]] = {}
-        chanvars: list[str] = []  # a site's manager.conf channelvars, a score on every event
         for line in block.split("\r\n"):
-            if line.startswith("ChanVariable: "):
-                chanvars.append(line[14:])
-                continue
             key, sep, value = line.partition(": ")
             if not sep:
                 continue
             lower = key.lower()
-            found = store.get(lower)
-            store[lower] = (key, (value,)) if found is None else (found[0], (*found[1], value))
-        if chanvars:
-            found = store.get("chanvariable")  # another spelling of it, first (never seen)
-            store["chanvariable"] = ("ChanVariable", (*(found[1] if found else ()), *chanvars))
+            if lower in store:  # a repeated header (a site's channelvars): rare
+                found = store[lower]
+                store[lower] = (found[0], (*found[1], value))
+            else:
+                store[lower] = (key, (value,))
         event = cls.__new__(cls)
         event._store = store
         return event
@@ -126,6 +123,15 @@ class AmiEvent(Mapping[str, str]):
 
     def __getitem__(self, key: str) -> str:
         return self._store[key.lower()][1][0]
+
+    @overload
+    def get(self, key: str, /) -> str | None: ...
+    @overload
+    def get(self, key: str, /, default: str | _T) -> str | _T: ...
+    def get(self, key: str, /, default: object = None) -> object:
+        """Mapping.get without its KeyError: many lookups miss (Dest… headers, optional ones)."""
+        entry = self._store.get(key.lower())
+        return default if entry is None else entry[1][0]
 
     def __iter__(self) -> Iterator[str]:
         return (key for key, _ in self._store.values())

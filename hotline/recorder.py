@@ -277,22 +277,13 @@ class CallRecorder:
             log.exception("restoring unfinished calls failed; retried later")
 
     async def _gather(self, first: RecordUpdate) -> list[RecordUpdate]:
-        """``first`` and what arrives within ``batch_seconds`` of it: one transaction for
-        the tick, not one per AMI event."""
+        """``first`` and what arrives within ``batch_seconds`` of it (at most ``MAX_BATCH``):
+        one transaction for the tick, not one per AMI event. One sleep for the batch: a
+        ``wait_for`` per update cost a task and a timer each, under load."""
+        await asyncio.sleep(self._batch_seconds)
         batch = [first]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._batch_seconds
-        while len(batch) < MAX_BATCH:
-            if not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-                continue
-            left = deadline - loop.time()
-            if left <= 0:
-                break
-            try:
-                batch.append(await asyncio.wait_for(self._queue.get(), left))
-            except TimeoutError:
-                break
+        while len(batch) < MAX_BATCH and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
         return batch
 
     async def _write_loop(self) -> None:

@@ -464,6 +464,8 @@ def test_an_event_reads_the_same_from_a_panoramisk_message_and_from_headers() ->
         assert event.getall("chanvariable") == ("HOTLINE_A=1", "HOTLINE_B=2")
         assert event.chanvars == {"HOTLINE_A": "1", "HOTLINE_B": "2"}
         assert set(event) == {"Event", "UniqueID", "ChanVariable", "Value"}
+        assert event.get("UNIQUEID") == "hotline-1.1" and event.get("DestUniqueid") is None
+        assert event.get("DestUniqueid", "") == "" and event.get("value", "x") == "您好"
     assert dict(AmiEvent(message)) == dict(AmiEvent(headers))
 
 
