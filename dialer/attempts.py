@@ -47,6 +47,16 @@ _ATTEMPTS = cast(Table, AttemptRow.__table__)
 _DNC = cast(Table, DncRow.__table__)
 
 
+async def active_counts_in(session: AsyncSession) -> dict[int, int]:
+    """Attempts in flight per campaign, on every node, read in ``session``."""
+    query = (
+        select(AttemptRow.campaign_id, func.count())
+        .where(AttemptRow.status.in_(list(ACTIVE_ATTEMPT)))
+        .group_by(AttemptRow.campaign_id)
+    )
+    return {cid: int(n) for cid, n in (await session.execute(query)).all()}
+
+
 class AttemptStore(Store):
     """Claims, in-flight attempts and their outcomes."""
 
@@ -210,13 +220,8 @@ class AttemptStore(Store):
 
     async def active_counts(self) -> dict[int, int]:
         """Attempts in flight per campaign, on every node."""
-        query = (
-            select(AttemptRow.campaign_id, func.count())
-            .where(AttemptRow.status.in_(list(ACTIVE_ATTEMPT)))
-            .group_by(AttemptRow.campaign_id)
-        )
         async with self._session("active_counts") as session:
-            return {cid: int(n) for cid, n in (await session.execute(query)).all()}
+            return await active_counts_in(session)
 
     async def apply(self, changes: Sequence[Answered | Finished], now: datetime) -> None:
         """Write answers and final dispositions in one transaction; repeats change nothing.

@@ -252,8 +252,7 @@ class DialerEngine:
         if not force and mono - self._last_refresh < REFRESH_SECONDS:
             return
         self._last_refresh = mono
-        listed = await self._repo.campaigns([CampaignStatus.RUNNING, CampaignStatus.PAUSED])
-        counts = await self._repo.active_counts()
+        listed, counts = await self._repo.steering([CampaignStatus.RUNNING, CampaignStatus.PAUSED])
         running = [c for c in listed if c.status is CampaignStatus.RUNNING]
         self._paused = {c.id: c for c in listed if c.status is CampaignStatus.PAUSED}
         local = self.table.by_campaign()

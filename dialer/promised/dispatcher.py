@@ -59,6 +59,7 @@ class CallbackDispatcher:
         self._loop = Periodic("callbacks", settings.dispatch_seconds, self.tick, log)
         self.alerts: deque[dict[str, Any]] = deque(maxlen=MAX_ALERTS)
         self.dispatched = 0
+        self._ready = False  # the campaigns exist (made or found by a full tick)
 
     def spec(self, agent_first: bool = False) -> dict[str, Any]:
         s = self.settings
@@ -100,9 +101,12 @@ class CallbackDispatcher:
         await self._loop.stop()
 
     async def tick(self) -> None:
+        if self._ready and not await self._store.any_open():
+            return  # no request open: the campaigns are made, nothing else to do
         now = self._clock()
         campaign = await self.campaign()
         by_agent = await self.campaign(agent_first=True)
+        self._ready = True
         if campaign.status is CampaignStatus.RUNNING:
             within = timedelta(minutes=self.settings.answer_within_minutes)
             running = by_agent if by_agent.status is CampaignStatus.RUNNING else None

@@ -93,6 +93,9 @@ async def test_claim_commits_dialing_attempts_and_closes_dnc_and_blocked(
     assert await repo.in_flight("n2") == []
     assert await repo.active_counts() == {made.id: 2}
     assert await repo.claim(made, 10, ("Asia/Shanghai",), "n1", T0, GUARD) == []
+    listed, counts = await repo.steering([made.status])  # what the engine reads each second
+    assert [c.id for c in listed] == [made.id] and counts == {made.id: 2}
+    assert await repo.steering([CampaignStatus.PAUSED]) == ([], {made.id: 2})
 
 
 async def test_claim_respects_due_times_order_and_zones(repo: DialerRepository) -> None:

@@ -80,6 +80,25 @@ async def test_the_callback_campaign_is_made_once_and_never_finishes_empty(world
     assert (await world.dispatcher.campaign()).status is CampaignStatus.RUNNING
 
 
+async def test_a_tick_with_no_open_request_only_asks_whether_one_is_open(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An idle hotline's dispatcher ran six reads every 2 s; the first tick makes the
+    campaigns, later ones stop at one read while nothing is pending or dialling."""
+    await world.dispatcher.tick()
+    assert (await world.repo.campaign("promised-callbacks")) is not None
+    read: list[str] = []
+    for name in ("waiting_queues", "dispatch", "settle", "newly_overdue"):
+        monkeypatch.setattr(world.store, name, lambda *a, _n=name, **k: read.append(_n))
+    await world.dispatcher.tick()
+    assert read == []
+    request_id = await world.ask("13900050001")
+    monkeypatch.undo()
+    await world.dispatcher.tick()  # an open request: the full tick again
+    moved = await world.requests.get(request_id)
+    assert moved is not None and moved.status is CallbackStatus.DIALLING
+
+
 async def test_a_request_is_dialled_when_due_and_closed_by_its_outcome(world: World) -> None:
     now_id = await world.ask("13900050001", queue="repair", category="gas_fault")
     later_id = await world.ask("13900050002", due_at=T0 + timedelta(hours=2))
