@@ -3,8 +3,10 @@
 One loop per node, ticking every ``dialer.tick_seconds``:
 
 1. settle and expire attempts in flight (``InFlightTable.tick``), sweep stale ones;
-2. every second, reload running campaigns and in-flight counts from the database (so the
-   CLI, the API and other nodes steer it), and close campaigns that are done;
+2. every second, reload running campaigns, in-flight counts and when each campaign's first
+   waiting contact falls due from the database (so the CLI, the API and other nodes steer
+   it), and close campaigns that are done; a campaign is claimed from only once a contact
+   is due;
 3. ask the scheduler for grants, claim that many contacts (each attempt committed as
    ``dialing``), register each attempt, then send its Originate once.
 
@@ -76,6 +78,7 @@ class DialerEngine:
         self._paused: dict[int, Campaign] = {}  # shown on the live feed, not dialled
         self._others: dict[int, int] = {}  # in flight on other nodes, per campaign
         self._dry: set[int] = set()  # campaigns whose last claim found fewer contacts than asked
+        self._first_due: dict[int, datetime] = {}  # running campaign → first waiting contact due
         self._reconciled = False
         self._task: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
@@ -209,7 +212,7 @@ class DialerEngine:
         await self._refresh()
         local = self.table.by_campaign()
         loads = [
-            CampaignLoad(c, local.get(c.id, 0) + self._others.get(c.id, 0), c.id not in self._dry)
+            CampaignLoad(c, self._load(c.id, local), self._has_due(c.id, now))
             for c in self._campaigns.values()
         ]
         self._show_campaigns(local)
@@ -225,6 +228,16 @@ class DialerEngine:
                 self._dry.add(campaign.id)
             for claim in claims:
                 self._dial(claim, campaign)
+
+    def _load(self, campaign_id: int, local: dict[int, int]) -> int:
+        return local.get(campaign_id, 0) + self._others.get(campaign_id, 0)
+
+    def _has_due(self, campaign_id: int, now: datetime) -> bool:
+        """A contact falls due by now (as of the last refresh) and no claim since ran dry:
+        an empty running campaign (the callbacks' own, between requests) is not claimed
+        from every second, and a retry is still claimed on the first tick it is due."""
+        first = self._first_due.get(campaign_id)
+        return first is not None and first <= now and campaign_id not in self._dry
 
     def _shown_campaigns(self) -> list[Campaign]:
         return [*self._campaigns.values(), *self._paused.values()]
@@ -252,7 +265,9 @@ class DialerEngine:
         if not force and mono - self._last_refresh < REFRESH_SECONDS:
             return
         self._last_refresh = mono
-        listed, counts = await self._repo.steering([CampaignStatus.RUNNING, CampaignStatus.PAUSED])
+        steering = await self._repo.steering([CampaignStatus.RUNNING, CampaignStatus.PAUSED])
+        listed, counts = steering.campaigns, steering.active
+        self._first_due = steering.first_due
         running = [c for c in listed if c.status is CampaignStatus.RUNNING]
         self._paused = {c.id: c for c in listed if c.status is CampaignStatus.PAUSED}
         local = self.table.by_campaign()

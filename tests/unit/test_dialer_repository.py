@@ -93,9 +93,29 @@ async def test_claim_commits_dialing_attempts_and_closes_dnc_and_blocked(
     assert await repo.in_flight("n2") == []
     assert await repo.active_counts() == {made.id: 2}
     assert await repo.claim(made, 10, ("Asia/Shanghai",), "n1", T0, GUARD) == []
-    listed, counts = await repo.steering([made.status])  # what the engine reads each second
-    assert [c.id for c in listed] == [made.id] and counts == {made.id: 2}
-    assert await repo.steering([CampaignStatus.PAUSED]) == ([], {made.id: 2})
+    steering = await repo.steering([made.status])  # what the engine reads each second
+    assert [c.id for c in steering.campaigns] == [made.id] and steering.active == {made.id: 2}
+    assert (await repo.steering([CampaignStatus.PAUSED])).campaigns == []
+
+
+async def test_steering_says_when_each_running_campaign_has_a_contact_due(
+    repo: DialerRepository,
+) -> None:
+    """The engine claims from a campaign only once a contact is due (an empty running
+    campaign cost a claim every second)."""
+    made = await make(repo)
+    empty = await make(repo, "empty")
+    for campaign in (made, empty):
+        assert await repo.set_status(campaign.id, CampaignStatus.RUNNING, [CampaignStatus.DRAFT])
+    later = T0 + timedelta(minutes=5)
+    await repo.add_contacts(made.id, contacts("13900000001"), later)
+    await repo.add_contacts(made.id, contacts("13900000002"), T0 + timedelta(minutes=9))
+    steering = await repo.steering([CampaignStatus.RUNNING])
+    assert [c.id for c in steering.campaigns] == [made.id, empty.id]
+    assert steering.first_due == {made.id: later}  # aware UTC, as the engine's clock
+    assert steering.first_due[made.id].tzinfo is not None
+    assert await repo.set_status(made.id, CampaignStatus.PAUSED, [CampaignStatus.RUNNING])
+    assert (await repo.steering([CampaignStatus.RUNNING, CampaignStatus.PAUSED])).first_due == {}
 
 
 async def test_claim_respects_due_times_order_and_zones(repo: DialerRepository) -> None:
