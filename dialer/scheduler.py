@@ -42,7 +42,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CampaignLoad:
-    """A campaign and what it has in flight; ``has_due`` is False when its last claim ran dry."""
+    """A campaign and what it has in flight; ``has_due`` is False while none of its contacts
+    is due yet, or its last claim ran dry."""
 
     campaign: Campaign
     active: int = 0

@@ -27,7 +27,7 @@ from typing import Any
 
 from hotline.ami_actions import RETRYABLE_ACTIONS, AmiAction, AmiEvent, AmiManager, AmiProtocol
 from hotline.ami_headers import check_action
-from hotline.ami_snapshot import live_channels
+from hotline.ami_snapshot import read_live
 from hotline.config import AsteriskSettings
 from hotline.errors import AmiError, AmiNotConnected
 
@@ -282,7 +282,7 @@ class AmiClient:
                 await lost.wait()
 
     async def _reconcile(self) -> None:
-        """Hand the live channels to the hooks; not retried, the next login reconciles again.
+        """Hand the live channels to the hooks (a failed read is tried again: ``read_live``).
 
         Events that arrived since login were held; they are released after the hooks ran,
         so a call that starts while the snapshot is taken is never mistaken for a gone one.
@@ -290,10 +290,8 @@ class AmiClient:
         try:
             if not self._hooks:
                 return
-            try:
-                rows = await live_channels(self._read_once, self._reconcile_variables)
-            except AmiError as exc:
-                log.warning("AMI reconciliation on %s skipped: %s", self._where, exc)
+            rows = await read_live(self._read_once, self._reconcile_variables, self._where)
+            if rows is None:
                 return
             log.info("AMI reconciliation on %s: %d channel(s)", self._where, len(rows))
             for hook in tuple(self._hooks):

@@ -116,11 +116,6 @@ class AmiEvent(Mapping[str, str]):
         event._store = store
         return event
 
-    @property
-    def chanvars(self) -> dict[str, str]:
-        """``ChanVariable: NAME=value`` headers, as the dialer tracks its originations by them."""
-        return dict(v.partition("=")[::2] for v in self.getall("ChanVariable"))
-
     def __getitem__(self, key: str) -> str:
         return self._store[key.lower()][1][0]
 

@@ -142,7 +142,8 @@ def is_local(channel: str) -> bool:
 
 
 def channel_variables(row: Mapping[str, Any]) -> dict[str, str]:
-    """``ChanVariable: NAME=value`` headers (manager.conf ``channelvars``) by bare name.
+    """``ChanVariable: NAME=value`` headers of a reconcile row (``hotline.ami_snapshot``)
+    by bare name.
 
     AMI repeats the header once per variable: an ``AmiEvent`` gives them all through
     ``getall``; a plain mapping may hold one string or a list. Inheritance underscores

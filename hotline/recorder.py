@@ -280,7 +280,8 @@ class CallRecorder:
         """``first`` and what arrives within ``batch_seconds`` of it (at most ``MAX_BATCH``):
         one transaction for the tick, not one per AMI event. One sleep for the batch: a
         ``wait_for`` per update cost a task and a timer each, under load."""
-        await asyncio.sleep(self._batch_seconds)
+        if self._queue.qsize() < MAX_BATCH - 1:  # a backlog is written at once
+            await asyncio.sleep(self._batch_seconds)
         batch = [first]
         while len(batch) < MAX_BATCH and not self._queue.empty():
             batch.append(self._queue.get_nowait())

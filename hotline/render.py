@@ -70,7 +70,7 @@ AMI_EVENTS: tuple[str, ...] = (
 
 # Least privilege, found by trying: events of the call/dialplan/user/agent classes;
 # actions Originate (originate), Redirect/Bridge/Hangup/Getvar (call), queue member
-# control (agent), CoreShowChannels (reporting).
+# control (agent), CoreShowChannels and Status (reporting).
 AMI_CLASSES = "read = call,dialplan,user,agent\nwrite = call,originate,agent,reporting"
 CARRIER_AMI_CLASSES = "read = call,user\nwrite = originate,call,reporting,system"
 

@@ -19,6 +19,8 @@ from panoramisk import Manager
 from hotline.ami import AmiClient, AmiEvent, reconnect_delays
 from hotline.config import AsteriskSettings
 from hotline.errors import AmiError, AmiNotConnected
+from hotline.record_call import RECORD_VARS
+from hotline.record_fields import channel_variables
 
 SECRET = "s3cret"
 Headers = dict[str, str]
@@ -119,7 +121,12 @@ class FakeAmi:
             ]
         elif name == "ping":
             out = [{"Response": "Success", **aid, "Ping": "Pong", "Timestamp": "1.0"}]
-        elif name == "coreshowchannels":
+        elif name in ("coreshowchannels", "status"):  # the snapshot after a login: Status
+            row_name, complete = (
+                ("CoreShowChannel", "CoreShowChannelsComplete")
+                if name == "coreshowchannels"
+                else ("Status", "StatusComplete")
+            )
             out = [
                 *self.before_snapshot,
                 {
@@ -128,9 +135,9 @@ class FakeAmi:
                     "EventList": "start",
                     "Message": "Channels will follow",
                 },
-                *({**row, **aid} for row in self.channels),
+                *({**row, "Event": row_name, **aid} for row in self.channels),
                 {
-                    "Event": "CoreShowChannelsComplete",
+                    "Event": complete,
                     **aid,
                     "EventList": "Complete",
                     "ListItems": str(len(self.channels)),
@@ -241,7 +248,7 @@ async def test_events_reach_subscribers_filtered_by_name(fake: FakeAmi, client: 
     assert everything == ["FullyBooted", "Newchannel", "Hangup"]
     (event,) = newchannels
     assert event.name == "Newchannel" and event["channel"] == "PJSIP/trunk-00000002"
-    assert event.chanvars == {"HOTLINE_ATTEMPT": "42", "HOTLINE_CAMPAIGN": "7"}
+    assert channel_variables(event) == {"HOTLINE_ATTEMPT": "42", "HOTLINE_CAMPAIGN": "7"}
     with pytest.raises(TypeError):
         event["Channel"] = "x"  # type: ignore[index]
     unsubscribe()
@@ -279,6 +286,31 @@ async def test_reconnect_with_backoff_reconciles_again(fake: FakeAmi, client: Am
     assert len(gaps) == 4
     assert gaps[-1] >= 0.035  # doubled from 0.02 towards the 0.08 cap (jitter: [d/2, d])
     assert max(gaps) < 0.08 + 0.05  # capped
+
+
+async def test_the_snapshot_after_login_asks_status_for_the_record_variables(
+    fake: FakeAmi,
+) -> None:
+    """What the dialplan set while the service was away (the fallback disposition, the
+    DID, the SIP call id) is read back here, as no event carries it any more."""
+    assert {"HOTLINE_DISPOSITION", "HOTLINE_DID", "HOTLINE_SIP_CALLID"} <= RECORD_VARS
+    fake.channels = [{**_channel("PJSIP/a-1", "1.1"), "Variable": "HOTLINE_DID=95598"}]
+    rows: list[AmiEvent] = []
+
+    async def reconcile(snapshot: list[AmiEvent]) -> None:
+        rows.extend(snapshot)
+
+    ami = make_client(fake.port, reconcile_variables=RECORD_VARS)
+    ami.on_connected(reconcile)
+    try:
+        await ami.connect()
+        await until(lambda: len(rows) == 1)
+    finally:
+        await ami.close()
+    [asked] = [a for a in fake.received if a["Action"] == "Status"]
+    assert asked["Variables"].split(",") == sorted(RECORD_VARS)
+    assert not [a for a in fake.received if a["Action"] == "CoreShowChannels"]
+    assert channel_variables(rows[0]) == {"HOTLINE_DID": "95598"}
 
 
 async def test_events_during_reconciliation_reach_subscribers_after_the_hook(
@@ -462,7 +494,7 @@ def test_an_event_reads_the_same_from_a_panoramisk_message_and_from_headers() ->
         assert event.name == "VarSet" and event["uniqueid"] == "hotline-1.1"
         assert event["ChanVariable"] == "HOTLINE_A=1"
         assert event.getall("chanvariable") == ("HOTLINE_A=1", "HOTLINE_B=2")
-        assert event.chanvars == {"HOTLINE_A": "1", "HOTLINE_B": "2"}
+        assert channel_variables(event) == {"HOTLINE_A": "1", "HOTLINE_B": "2"}
         assert set(event) == {"Event", "UniqueID", "ChanVariable", "Value"}
         assert event.get("UNIQUEID") == "hotline-1.1" and event.get("DestUniqueid") is None
         assert event.get("DestUniqueid", "") == "" and event.get("value", "x") == "您好"
