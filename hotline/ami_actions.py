@@ -106,12 +106,13 @@ class AmiEvent(Mapping[str, str]):
         entry = self._store.get(key.lower())
         return entry[1] if entry else ()
 
-    def with_values(self, key: str, values: tuple[str, ...]) -> AmiEvent:
-        """A copy with every value of ``key`` replaced (the header dropped when empty)."""
+    def replaced(self, headers: Mapping[str, tuple[str, ...]]) -> AmiEvent:
+        """A copy with every value of each of ``headers`` replaced (dropped when empty)."""
         store = dict(self._store)
-        store.pop(key.lower(), None)
-        if values:
-            store[key.lower()] = (key, values)
+        for key, values in headers.items():
+            store.pop(key.lower(), None)
+            if values:
+                store[key.lower()] = (key, values)
         event = AmiEvent.__new__(AmiEvent)
         event._store = store
         return event

@@ -75,11 +75,7 @@ def _row(event: AmiEvent) -> AmiEvent:
     found = tuple(map(_unset_empty, event.getall("Variable")))
     seconds = event.get("Seconds", "")
     duration = (_clock(int(seconds)),) if seconds.isdigit() else ()
-    return (
-        event.with_values("Variable", ())
-        .with_values("ChanVariable", found)
-        .with_values("Duration", duration)
-    )
+    return event.replaced({"Variable": (), "ChanVariable": found, "Duration": duration})
 
 
 def _clock(seconds: int) -> str:

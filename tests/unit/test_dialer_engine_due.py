@@ -18,17 +18,10 @@ from dialer.states import CampaignStatus
 from hotline.ami import AmiClient
 from hotline.config_dialer import DialerSettings
 from hotline.db import session_factory
+from tests.unit.clocks import SetClock
 
 SETTINGS = DialerSettings()
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: inside the windows
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Connected:
@@ -40,7 +33,7 @@ class Connected:
 class Engine:
     def __init__(self, engine: AsyncEngine) -> None:
         self.repo = DialerRepository(session_factory(engine))
-        self.clock = Clock()
+        self.clock = SetClock(T0)
         self.engine = DialerEngine(SETTINGS, cast(AmiClient, Connected()), self.repo, self.clock)
         self.engine._reconciled = True  # as after the first login's reconciliation
         self.claims: list[int] = []

@@ -20,6 +20,7 @@ from hotline.config_callbacks import CallbackSettings
 from hotline.config_dialer import DialerSettings
 from hotline.db import session_factory
 from ivr.callbacks import CallbackRepository, CallbackStatus, NewCallback
+from tests.unit.clocks import SetClock
 
 SETTINGS = DialerSettings()
 GUARD = NumberGuard(SETTINGS.allowed_patterns)
@@ -27,18 +28,10 @@ T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: inside the w
 ZONES = ("Asia/Shanghai",)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 class World:
     def __init__(self, engine: AsyncEngine) -> None:
         sessions = session_factory(engine)
-        self.clock = Clock()
+        self.clock = SetClock(T0)
         self.repo = DialerRepository(sessions)
         self.ops = Operations(SETTINGS, self.repo, {CampaignType.PROMISED_CALLBACK: "callback"})
         self.store = PromisedStore(sessions)
