@@ -20,6 +20,11 @@ own sandbox instance ``bench-inbound`` (free ports, RTP 60000-63999, a temporary
 file) and stops it at the end. As root::
 
     .venv/bin/python bench/inbound_load.py [--calls 50 100 200] [--talk 5] [--spread 5]
+        [--recording on|off]
+
+With recording on (the default, as the product) it also prints the recordings' size per
+hour of audio; ``--calls 100 --recording on`` next to ``--recording off`` is the
+recording figure of #15 (Asterisk's CPU with and without MixMonitor).
 
 Target of the issue: 200 concurrent, 0 failures, service CPU ≤ 20% of Asterisk's, p99 ≤ 20 ms.
 """
@@ -52,6 +57,8 @@ from hotline.callrecord import Disposition
 from hotline.config import Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory
 from hotline.event_loop import EventLoopName
+from hotline.recordings.files import wav_length
+from hotline.render import RECORDINGS_SUBFOLDER
 from hotline.sandbox import AsteriskInstance, Sandbox
 from hotline.testcall import carrier_client
 
@@ -77,7 +84,11 @@ def _free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
 
 
 def bench_settings(
-    var_dir: Path, agents: int, database_url: str = "", loop: EventLoopName = "uvloop"
+    var_dir: Path,
+    agents: int,
+    database_url: str = "",
+    loop: EventLoopName = "uvloop",
+    recording: bool = True,
 ) -> Settings:
     queue = {"wrapup_seconds": 0, "agent_ring_seconds": 10, "retry_seconds": 1}
     return Settings(
@@ -103,6 +114,7 @@ def bench_settings(
         database={"url": database_url or f"sqlite+aiosqlite:///{var_dir / 'hotline.db'}"},
         sandbox={"instance": "bench-inbound"},
         ivr={"hours": {"force": "open"}},
+        recording={"enabled": recording},
         queues={
             "queues": [  # the emergency queue never offers a callback (config rule)
                 {
@@ -347,6 +359,23 @@ async def drive(
     return rows
 
 
+def print_recordings(folder: Path) -> None:
+    """The recordings the rounds left: how many, their size, and MB per hour of audio."""
+    files = list(folder.rglob("*.wav"))
+    if not files:
+        print("recordings: none", flush=True)
+        return
+    lengths = [wav_length(path) for path in files]
+    size = sum(b for b, _ in lengths)
+    hours = sum(s for _, s in lengths) / 3600
+    per_hour = size / 1e6 / hours if hours else 0.0
+    print(
+        f"recordings: {len(files)} files, {size / 1e6:.1f} MB, {hours * 60:.1f} min of audio:"
+        f" {per_hour:.1f} MB per call-hour",
+        flush=True,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, nargs="+", default=[50, 100, 200])
@@ -361,6 +390,12 @@ def main() -> int:
         "default: a temporary SQLite file",
     )
     parser.add_argument(
+        "--recording",
+        choices=["on", "off"],
+        default="on",
+        help="record the agent calls (recording.enabled; default on, as the product)",
+    )
+    parser.add_argument(
         "--loop",
         choices=["uvloop", "asyncio"],
         default="uvloop",
@@ -373,7 +408,9 @@ def main() -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="bench-inbound-"))
     name = f"hotline_bench_inbound_{secrets.token_hex(4)}"
     database_url = asyncio.run(fresh_database(args.pg, name)) if args.pg else ""
-    settings = bench_settings(var_dir, max(args.calls), database_url, args.loop)
+    settings = bench_settings(
+        var_dir, max(args.calls), database_url, args.loop, args.recording == "on"
+    )
     print(f"database: {settings.database.url.split('@')[-1]}", flush=True)
     box = Sandbox(settings)
     box.install()
@@ -401,6 +438,7 @@ def main() -> int:
         ours.send("stop")
         worker.join(30)
         box.stop()
+        print_recordings(box.hotline.base / RECORDINGS_SUBFOLDER)
         for instance in box.instances():
             shutil.rmtree(instance.base, ignore_errors=True)
         with contextlib.suppress(OSError):

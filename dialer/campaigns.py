@@ -60,6 +60,8 @@ class CampaignSpec(BaseModel):
     amd_silence_is_human: bool = False
     # ring the responsible agent first (whisper), then dial the customer into their call
     agent_first: bool = False
+    # record the answered calls (MixMonitor), when the site records (recording.enabled)
+    record: bool = True
     agi_route: str = Field("", pattern=r"^[A-Za-z0-9_-]{0,64}$")
     context: str = Field(pattern=_TOKEN)
     ring_timeout: float = Field(ge=5, le=300)
@@ -206,6 +208,7 @@ class Campaign:
     timezones: tuple[str, ...] = field(default=())
     agent_first: bool = False
     amd_silence_is_human: bool = False
+    record: bool = True
 
     def retry_after(self, disposition: Disposition) -> int | None:
         """Seconds until the next attempt after ``disposition``; None when it is final."""
@@ -236,6 +239,7 @@ class Campaign:
             "amd": self.amd,
             "amd_silence_is_human": self.amd_silence_is_human,
             "agent_first": self.agent_first,
+            "record": self.record,
             "agi_route": self.agi_route,
             "context": self.context,
             "ring_timeout": self.ring_timeout,

@@ -66,6 +66,7 @@ def originate_headers(
             f"DIALER_CAMPAIGN={campaign.id}",
             f"DIALER_AMD={1 if campaign.amd else 0}",
             f"DIALER_AMD_SILENCE={1 if campaign.amd_silence_is_human else 0}",
+            f"DIALER_RECORD={1 if campaign.record else 0}",
             f"DIALER_ROUTE={campaign.agi_route}",
             f"DIALER_CONTEXT={campaign.context}",
         ],

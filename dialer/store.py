@@ -117,6 +117,7 @@ def campaign_of(row: CampaignRow) -> Campaign:
         amd=row.amd,
         amd_silence_is_human=row.amd_silence_is_human,
         agent_first=row.agent_first,
+        record=row.record,
         agi_route=row.agi_route,
         context=row.context,
         ring_timeout=row.ring_timeout,

@@ -121,6 +121,9 @@ class CallRecord:
     hold_count: int = 0  # holds during the call (the hold_segments rows say how each went)
     hold_seconds: float = 0.0  # seconds held in all, finished holds
     fallback: bool = False  # the dialplan fallback served it (the service was unreachable)
+    # the recording Asterisk started (HOTLINE_RECORDING: YYYY/MM/DD/<linkedid>.wav under
+    # the recording folder); what became of it is in call_recordings (hotline.recordings)
+    recording_file: str = ""
     source: RecordSource = RecordSource.AMI
     reason: str = ""  # set by the agent (API/CLI), never by the record builder
     description: str = ""

@@ -45,6 +45,7 @@ from hotline.config_queues import QueuesSettings
 from hotline.config_survey import SurveySettings
 from hotline.errors import ConfigError
 from hotline.event_loop import EventLoopName
+from hotline.recordings.config import RecordingSettings
 
 __all__ = [
     "AgiSettings",
@@ -248,6 +249,7 @@ class Settings(BaseSettings):
     callbacks: CallbackSettings = CallbackSettings()
     apology: ApologySettings = ApologySettings()
     call_log: CallLogSettings = CallLogSettings()
+    recording: RecordingSettings = RecordingSettings()
 
     @classmethod
     def settings_customise_sources(

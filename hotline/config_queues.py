@@ -37,6 +37,8 @@ class QueueSettings(_Section):
     #: emergency queue: a gas-leak caller stays in line for the next agent).
     callback_after_seconds: int = Field(90, ge=0, le=3600)
     retry_seconds: int = Field(2, ge=0, le=60)  # pause before the next round of agents
+    #: Record this queue's calls from the agent's answer; empty: ``recording.enabled``.
+    record: bool | None = None
 
     @field_validator("name")
     @classmethod

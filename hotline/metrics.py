@@ -13,6 +13,8 @@ queue events); gauges are read from the service's health at scrape time. Names:
   ``hotline_call_log_merged_total``, ``hotline_call_log_pending_calls``
 * ``hotline_dialer_originated_total``, ``hotline_dialer_active_calls``: the originate rate
   is ``rate(…originated_total[1m])``.
+* ``hotline_recordings_total{status}``, ``hotline_recording_failures_total{reason}``,
+  ``hotline_recording_folder_writable``, ``hotline_recordings_deleted_total``
 """
 
 from __future__ import annotations
@@ -210,5 +212,36 @@ class Metrics:
             "gauge",
             "Outbound attempts in flight here.",
             [("", float(dialer.get("active_calls", 0)))],
+        )
+        recordings = health.get("recordings") or {}
+        metric(
+            "hotline_recordings_total",
+            "counter",
+            "Recordings looked at after their call, by outcome.",
+            [
+                (_labels(status=k), float(v))
+                for k, v in sorted((recordings.get("statuses") or {}).items())
+            ],
+        )
+        metric(
+            "hotline_recording_failures_total",
+            "counter",
+            "Recordings failed or cut short, by why (missing, empty, short).",
+            [
+                (_labels(reason=k), float(v))
+                for k, v in sorted((recordings.get("failures") or {}).items())
+            ],
+        )
+        metric(
+            "hotline_recording_folder_writable",
+            "gauge",
+            "1 while a recording can be written to the recording folder.",
+            [("", 0.0 if recordings.get("folder_problem") else 1.0)],
+        )
+        metric(
+            "hotline_recordings_deleted_total",
+            "counter",
+            "Recordings deleted by the retention cleanup.",
+            [("", float(recordings.get("deleted", 0)))],
         )
         return "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ from hotline.record_fields import (
 )
 from hotline.record_hold import HOLD_VARS, HoldState
 from hotline.record_inbound import INBOUND_VARS, OVERFLOW_VAR, InboundState
+from hotline.recordings.files import RECORDING_VAR, safe_recording_name
 
 __all__ = ["RECORD_VARS", "CallState", "ChannelState", "var_name"]
 
@@ -42,6 +43,7 @@ _CORE_VARS = frozenset(
         "HOTLINE_FLOW",
         "HOTLINE_DIRECTION",
         "HOTLINE_DISPOSITION",
+        RECORDING_VAR,
     }
 )
 # Variables that shape the record: the AMI client asks Status for them at each login, so a
@@ -243,6 +245,10 @@ class CallState:
                 record.fallback = True
             elif valid:  # an empty value withdraws the flow's earlier disposition
                 self.override = Disposition(value) if value else None
+        elif name == RECORDING_VAR:  # its name builds a path: the dialplan's shape or nothing
+            valid = bool(safe_recording_name(raw))
+            if valid:
+                record.recording_file = raw
         elif name == OVERFLOW_VAR:
             value, valid = self.inbound.apply_overflow(record, raw, at)
         elif name in INBOUND_VARS:

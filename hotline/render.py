@@ -78,6 +78,9 @@ CARRIER_AMI_CLASSES = "read = call,user\nwrite = originate,call,reporting,system
 # Asterisk's call log (cel_custom.conf), under <astlogdir>/cel-custom/.
 CALL_LOG_FILE = "hotline-cel.jsonl"
 
+# The sandbox Asterisk's recordings, under its instance folder (recording.folder unset).
+RECORDINGS_SUBFOLDER = "recordings"
+
 # Played to callers waiting in a queue every ``reassure_every_seconds`` (periodic-announce).
 REASSURE_PROMPT = "hotline/queue-reassure"
 
@@ -179,6 +182,25 @@ def _context(settings: Settings, role: Role, dirs: InstanceDirs) -> dict[str, An
         "call_log_file": CALL_LOG_FILE,
         "emergency_queue": settings.ivr.emergency_queue,
         "overflow": _overflow(settings),
+        "recording": _recording(settings, dirs),
+    }
+
+
+def _recording(settings: Settings, dirs: InstanceDirs) -> dict[str, Any]:
+    """Where Asterisk writes recordings and which queues record (``queue.record`` wins
+    over ``recording.enabled``)."""
+    recording = settings.recording
+    folder = recording.folder or f"{dirs.base}/{RECORDINGS_SUBFOLDER}"
+    queues = [
+        queue.name
+        for queue in settings.queues.queues
+        if (recording.enabled if queue.record is None else queue.record)
+    ]
+    return {
+        "enabled": recording.enabled,
+        "folder": str(folder),
+        "announce": recording.announce,
+        "queues": queues,
     }
 
 

@@ -33,6 +33,7 @@ from hotline.live import LiveHub, Subscription
 from hotline.metrics import Metrics, QueueWaits
 from hotline.record_call import RECORD_VARS
 from hotline.recorder import CallRecorder
+from hotline.recordings.feature import RecordingsFeature
 from hotline.records import CallRecordBuilder
 from hotline.render import AMI_EVENTS
 from hotline.sandbox import Sandbox
@@ -93,6 +94,7 @@ class HotlineService:
             AgentsFeature(context),
             HoldFeature(context),
             DialerFeature(context),
+            RecordingsFeature(context),
         ]
         agi_routes: dict[str, Flow] = {}
         for feature in self.features:

@@ -47,10 +47,13 @@ class CallOptions:
     press_after: float = 5.0
     stay: float = 15.0
     answer_timeout: float = 30.0
+    tone: int = 0  # Hz of a tone the caller plays all along (0: silent), for recordings
 
     def __post_init__(self) -> None:
         if not _DTMF.fullmatch(self.press):
             raise ValueError("press: digits 0-9, * and # only (w = half-second pause)")
+        if self.tone and not 100 <= self.tone <= 3400:
+            raise ValueError("tone: 100-3400 Hz (the telephone band)")
         if self.caller and not self.caller.isdigit():
             raise ValueError("caller: digits only")
 
@@ -115,6 +118,7 @@ async def _originate(
             f"PRESS={options.press}",
             f"PRESS_AFTER={options.press_after:g}",
             f"STAY={options.stay:g}",
+            f"TONE={options.tone or ''}",
         ],
     )
     try:
@@ -183,10 +187,17 @@ class LiveCall:
 
 @contextlib.asynccontextmanager
 async def live_call(
-    settings: Settings, caller: str = "", *, answer_timeout: float = 30.0, longest: float = 600.0
+    settings: Settings,
+    caller: str = "",
+    *,
+    answer_timeout: float = 30.0,
+    longest: float = 600.0,
+    tone: int = 0,
 ) -> AsyncIterator[LiveCall]:
     """A call into the hotline, answered and held open; hung up on leaving if still up."""
-    options = CallOptions(caller=caller, press_after=0, stay=longest, answer_timeout=answer_timeout)
+    options = CallOptions(
+        caller=caller, press_after=0, stay=longest, answer_timeout=answer_timeout, tone=tone
+    )
     watch = _Watch()
     ami = carrier_client(settings)
     ami.subscribe(watch.on_event, ("UserEvent", "Hangup"))

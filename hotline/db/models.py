@@ -183,6 +183,8 @@ class CallRecordRow(_Timestamps, Base):
     source: Mapped[RecordSource] = mapped_column(
         StrEnumType(RecordSource, 16), default=RecordSource.AMI, server_default="ami"
     )
+    # the call's recording, by the name Asterisk gave it (migration 0014)
+    recording_file: Mapped[str] = mapped_column(String(200), default="", server_default="")
     reason: Mapped[str] = mapped_column(String(128), default="")
     description: Mapped[str] = mapped_column(Text, default="")
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,6 +60,8 @@ class CampaignRow(Base):
     amd: Mapped[bool] = mapped_column(Boolean)
     #: AMD's MACHINE for initial silence is taken for a person who waits for us to speak
     amd_silence_is_human: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # MixMonitor on the answered call when the site records (recording.enabled)
+    record: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     agent_first: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     agi_route: Mapped[str] = mapped_column(String(64))
     context: Mapped[str] = mapped_column(String(64))

@@ -25,8 +25,10 @@ from hotline.callrecord import CallRecord, TimelineEntry
 from hotline.db.engine import DATABASE_ERRORS, database_failure
 from hotline.db.models import CallEventRow, CallRecordRow
 from hotline.db.models_hold import HoldSegmentRow
+from hotline.db.models_recordings import CallRecordingRow
 from hotline.db.precompiled import upsert_text
 from hotline.errors import DatabaseError
+from hotline.recordings.files import RecordingStatus
 
 __all__ = ["CallRecordRepository"]
 
@@ -37,12 +39,27 @@ _ENTRY_FIELDS = tuple(f.name for f in fields(TimelineEntry))
 # Written by agents through ``set_notes`` only: the record builder's snapshots never carry
 # them, so a save during or after the call must not overwrite what an agent wrote.
 _NOTE_FIELDS = frozenset({"reason", "description"})
+_PENDING_FIELDS = ("linkedid", "file", "recorded_at", "status")
 
 
 def _record_values(record: CallRecord) -> dict[str, Any]:
     """The upsert's parameters; the notes are empty for a new row and kept for an old one."""
     values = {name: getattr(record, name) for name in _RECORD_FIELDS if name not in _NOTE_FIELDS}
     return values | dict.fromkeys(_NOTE_FIELDS, "")
+
+
+def _ended_recorded(record: CallRecord) -> bool:
+    return bool(record.recording_file) and record.ended_at is not None
+
+
+def _pending_recording(record: CallRecord) -> dict[str, Any]:
+    """The ``call_recordings`` row an ended recorded call gets: pending the sweeper's look."""
+    return {
+        "linkedid": record.linkedid,
+        "file": record.recording_file,
+        "recorded_at": record.started_at,
+        "status": RecordingStatus.PENDING,
+    }
 
 
 def _to_record(row: CallRecordRow) -> CallRecord:
@@ -67,7 +84,7 @@ def _check(record: CallRecord, entries: Sequence[TimelineEntry]) -> None:
 
 
 _Statement = TextClause | TextualSelect
-_Prepared = tuple[_Statement, _Statement, _Statement]
+_Prepared = tuple[_Statement, _Statement, _Statement, _Statement]
 _SEGMENT_FIELDS = (
     "number",
     "started_at",
@@ -142,7 +159,13 @@ class CallRecordRepository:
                 name,
                 computed=call_id,
             )
-            self._prepared = (upsert, add_events, add_segments)
+            add_recordings = upsert_text(  # DO NOTHING: the sweeper's result is kept
+                CallRecordingRow.__table__,  # type: ignore[arg-type]
+                list(_PENDING_FIELDS),
+                ["linkedid"],
+                name,
+            )
+            self._prepared = (upsert, add_events, add_segments, add_recordings)
         return self._prepared
 
     @asynccontextmanager
@@ -186,9 +209,9 @@ class CallRecordRepository:
             return
         added = [entry for batch in entries.values() for entry in batch]
         async with self._session("save") as session:
-            upsert, add_events, add_segments = self._statements(session)
+            upsert, add_events, add_segments, add_recordings = self._statements(session)
             connection = await session.connection()
-            # three executemany statements whatever the number of calls in the batch
+            # at most four executemany statements whatever the number of calls in the batch
             await connection.execute(upsert, [_record_values(r) for r in latest.values()])
             if added:
                 rows = [{n: getattr(e, n) for n in _ENTRY_FIELDS} for e in added]
@@ -196,6 +219,9 @@ class CallRecordRepository:
                 segments = _segment_rows(added)
                 if segments:
                     await connection.execute(add_segments, segments)
+            recorded = [_pending_recording(r) for r in latest.values() if _ended_recorded(r)]
+            if recorded:  # in the same transaction: an ended recorded call is never missed
+                await connection.execute(add_recordings, recorded)
         logger.debug("%d updates of %d calls saved in one transaction", len(updates), len(latest))
 
     async def set_notes(

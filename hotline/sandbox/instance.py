@@ -23,7 +23,7 @@ __all__ = ["AsteriskInstance"]
 
 log = logging.getLogger(__name__)
 
-_SUBDIRS = ("etc", "run", "lib", "log", "log/cel-custom", "spool", "cache", "agi-bin")
+_SUBDIRS = ("etc", "run", "lib", "log", "log/cel-custom", "spool", "cache", "agi-bin", "recordings")
 
 
 class AsteriskInstance:

@@ -93,6 +93,8 @@ def integration_settings(
         # A test's own database follows the session's call log from the test on, not the
         # calls of the tests before it.
         "call_log": {"first_start": "end"},
+        # A recording is looked at soon after its call, so a test need not wait long.
+        "recording": {"check_every_seconds": 0.5, "check_after_seconds": 1.5},
     }
     return Settings(
         var_dir=var_dir,

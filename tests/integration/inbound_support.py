@@ -357,13 +357,17 @@ def agents_feature(service: HotlineService) -> AgentsFeature:
     return next(f for f in service.features if isinstance(f, AgentsFeature))
 
 
-async def set_agent(settings: Settings, agent: str, *, rings: int, talk: float) -> None:
-    """The simulator's phone of ``agent``: answer after ``rings`` rings (-1: never), talk."""
+async def set_agent(
+    settings: Settings, agent: str, *, rings: int, talk: float, tone: int = 0
+) -> None:
+    """The simulator's phone of ``agent``: answer after ``rings`` rings (-1: never), talk
+    (playing a ``tone`` of that many Hz, 0: silent)."""
     carrier = carrier_client(settings)
     await carrier.connect()
     try:
         await carrier.action("DBPut", Family="agent", Key=f"{agent}/rings", Val=str(rings))
         await carrier.action("DBPut", Family="agent", Key=f"{agent}/talk", Val=f"{talk:g}")
+        await carrier.action("DBPut", Family="agent", Key=f"{agent}/tone", Val=str(tone))
     finally:
         await carrier.close()
 

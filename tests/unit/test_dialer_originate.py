@@ -41,10 +41,16 @@ def test_headers_carry_the_attempt_so_every_event_maps_back() -> None:
             "DIALER_CAMPAIGN=1",
             "DIALER_AMD=1",
             "DIALER_AMD_SILENCE=1",  # a silent answer is a person waiting for us
+            "DIALER_RECORD=1",  # recorded unless the campaign says not
             "DIALER_ROUTE=survey",
             "DIALER_CONTEXT=dialer-default",
         ],
     }
+
+
+def test_a_campaign_that_does_not_record_says_so_to_the_dialplan() -> None:
+    variables = originate_headers(CLAIM, campaign(record=False), SETTINGS)["Variable"]
+    assert "DIALER_RECORD=0" in variables and "DIALER_RECORD=1" not in variables
 
 
 def test_an_agent_first_call_rings_the_agent_and_carries_the_customer() -> None:
