@@ -96,13 +96,14 @@ async def check_playback(
     tokens = TokenStore(service.sessions)
     _, supervisor = await tokens.create("sup-wang", Role.SUPERVISOR)
     _, agent = await tokens.create("agent-1001", Role.AGENT, agent="1001")
+    content = await asyncio.to_thread(path.read_bytes)
     url = f"http://{settings.web.host}:{settings.web.port}/api/v1/calls/{linkedid}/recording"
     async with aiohttp.ClientSession() as session:
         headers = {"Authorization": f"Bearer {supervisor}", "Range": "bytes=100-1099"}
         async with session.get(url, headers=headers) as response:
             assert response.status == 206, await response.text()
-            assert response.headers["Content-Range"] == f"bytes 100-1099/{path.stat().st_size}"
-            assert await response.read() == path.read_bytes()[100:1100]
+            assert response.headers["Content-Range"] == f"bytes 100-1099/{len(content)}"
+            assert await response.read() == content[100:1100]
         async with session.get(url, headers={"Authorization": f"Bearer {agent}"}) as response:
             assert response.status == 403
     audit = next(f for f in service.features if isinstance(f, RecordingsFeature)).store

@@ -75,5 +75,5 @@ def test_the_notice_and_an_own_folder(tmp_path: Path) -> None:
     "folder", ["relative/rec", "/var/rec dir", "/var/${EVIL}", "/var/rec,x", "/var/rec)"]
 )
 def test_a_folder_that_could_break_the_dialplan_is_refused(folder: str) -> None:
-    with pytest.raises(ValidationError, match="recording.folder|folder"):
+    with pytest.raises(ValidationError, match="folder"):
         Settings(recording={"folder": folder})
