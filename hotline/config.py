@@ -45,6 +45,7 @@ from hotline.config_queues import QueuesSettings
 from hotline.config_survey import SurveySettings
 from hotline.errors import ConfigError
 from hotline.event_loop import EventLoopName
+from hotline.quality.config import QualitySettings
 from hotline.recordings.config import RecordingSettings
 
 __all__ = [
@@ -250,6 +251,7 @@ class Settings(BaseSettings):
     apology: ApologySettings = ApologySettings()
     call_log: CallLogSettings = CallLogSettings()
     recording: RecordingSettings = RecordingSettings()
+    quality: QualitySettings = QualitySettings()
 
     @classmethod
     def settings_customise_sources(

@@ -31,6 +31,7 @@ from hotline.errors import AmiError, ConfigError, SandboxError
 from hotline.feature import Feature, FeatureContext
 from hotline.live import LiveHub, Subscription
 from hotline.metrics import Metrics, QueueWaits
+from hotline.quality.feature import QualityFeature
 from hotline.record_call import RECORD_VARS
 from hotline.recorder import CallRecorder
 from hotline.recordings.feature import RecordingsFeature
@@ -95,6 +96,7 @@ class HotlineService:
             HoldFeature(context),
             DialerFeature(context),
             RecordingsFeature(context),
+            QualityFeature(context),
         ]
         agi_routes: dict[str, Flow] = {}
         for feature in self.features:
@@ -176,7 +178,8 @@ class HotlineService:
                 return str(exc)
             return ""
 
-        install_console(app, Console(check, self.reports, campaigns, act))
+        quality = self._feature(QualityFeature).store.agent_report
+        install_console(app, Console(check, self.reports, campaigns, act, quality))
         install_admin_pages(app, AdminPages(self.settings, campaigns, page))
 
     def _add_reports(self, app: web.Application) -> None:

@@ -12,6 +12,7 @@ from hotline.db import (  # noqa: F401  (tables on Base.metadata)
     models_dialer,
     models_hold,
     models_inbound,
+    models_quality,
     models_recordings,
     models_survey,
     models_tokens,

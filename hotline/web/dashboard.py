@@ -9,6 +9,7 @@
 * ``/ui/reports``: the service level per queue, answer speed and score distribution as
   server-drawn SVG charts, with CSV links.
 * ``/ui/campaigns``: campaigns with their progress, and pause/resume buttons.
+* ``/ui/quality`` and ``/ui/calls/{id}`` (``hotline.quality.pages``): the quality review.
 
 Chinese by default; ``?lang=en`` switches to English (remembered in a cookie).
 """
@@ -32,7 +33,7 @@ from hotline.errors import DatabaseError
 from hotline.web.app import CALLER, DEPS, SESSION_COOKIE, client_address
 from hotline.web.charts import bars
 from hotline.web.i18n import LANGUAGES, texts
-from hotline.web.report_api import report_span
+from hotline.web.report_api import Report, report_span
 from hotline.web.roles import Role
 from hotline.web.sessions import SESSION_TTL
 from hotline.web.tokens import Caller
@@ -52,6 +53,8 @@ class Console:
     reports: CallReports
     campaigns: Callable[[], Awaitable[list[dict[str, Any]]]]
     act: Callable[[str, str], Awaitable[str]]  # (campaign, pause|resume) → why not, or ""
+    # the quality review per agent and day (hotline.quality), for the reports page's chart
+    quality: Report | None = None
 
 
 CONSOLE = web.AppKey("console", Console)
@@ -64,6 +67,8 @@ REPORT_NAMES = (
     "survey",
     "apologies",
     "callbacks",
+    "qa-agents",
+    "qa-items",
 )
 
 
@@ -192,11 +197,13 @@ async def _reports(request: web.Request) -> web.Response:
         since, until = report_span(request.query, datetime.now().astimezone())
     except ValueError:
         since, until = report_span({}, datetime.now().astimezone())
-    reports = request.app[CONSOLE].reports
+    console = request.app[CONSOLE]
+    reports = console.reports
     try:
         levels = await reports.service_level(since, until)
         scores = await reports.scores(since, until)
         categories = await reports.scores_by_category(since, until)
+        quality = await console.quality(since, until) if console.quality else []
     except DatabaseError:
         return _unavailable(request)
     t = texts(_language(request))
@@ -218,10 +225,20 @@ async def _reports(request: web.Request) -> web.Response:
         level_chart=level_chart,
         speed_chart=bars(list(speed.items()), title=t["answer_speed"]),
         score_chart=bars(list(distribution.items()), title=t["scores"]),
+        qa_chart=bars(_qa_averages(quality), title=t["qa_chart"]),
         scores=scores,
         categories=categories,
         report_names=REPORT_NAMES,
     )
+
+
+def _qa_averages(rows: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """Each agent's average review total over the span, from the per-day rows."""
+    sums: dict[str, tuple[float, int]] = {}
+    for row in rows:
+        total, count = sums.get(row["agent"], (0.0, 0))
+        sums[row["agent"]] = (total + row["average"] * row["reviewed"], count + row["reviewed"])
+    return [(agent, round(total / count, 1)) for agent, (total, count) in sorted(sums.items())]
 
 
 async def _campaigns(request: web.Request, error: str = "") -> web.Response:

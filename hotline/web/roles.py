@@ -1,12 +1,13 @@
 """Who may do what over the API: three roles, and the requests each may make.
 
 * **admin**: everything (campaigns, uploads, DNC and blocklist, tokens' owners).
-* **supervisor**: read everything (the console's pages too); start, pause and resume
-  campaigns; act for agents (login, pause, hold and resume, call notes, promised
-  callbacks).
-* **agent**: read calls and holds; their own agent's state and login/pause; notes, hold
-  and resume on the calls their agent is on (``hotline.web.app.not_their_call``), and
-  promising a callback in their own name. A token made for agent 1001 acts only for 1001.
+* **supervisor**: read everything (the console's pages too, recordings included); start,
+  pause and resume campaigns; draw the quality sample and score calls; act for agents
+  (login, pause, hold and resume, call notes, promised callbacks).
+* **agent**: read calls and holds (never recordings or reviews); their own agent's state
+  and login/pause; notes, hold and resume on the calls their agent is on
+  (``hotline.web.app.not_their_call``), and promising a callback in their own name. A
+  token made for agent 1001 acts only for 1001.
 
 A request no rule allows is refused with 403 naming the role; the settings' ``web.token``
 is an admin token (the bootstrap: it makes the others).
@@ -48,6 +49,7 @@ _AGENT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 _SUPERVISOR_WRITES = re.compile(
     r"/api/v1/campaigns/[^/]+/(start|pause|resume)|/ui/campaigns/[^/]+/(pause|resume)|/ui/logout"
+    r"|/api/v1/qa/samples|/api/v1/qa/reviews/[^/]+|/ui/quality/sample|/ui/calls/[^/]+/review"
 )
 
 

@@ -44,6 +44,16 @@ ADMIN = "settings-admin-token"
         (Role.AGENT, "POST", "/api/v1/campaigns/visits/pause", "1001", False),
         (Role.AGENT, "POST", "/api/v1/callbacks", "1001", True),
         (Role.AGENT, "GET", "/api/v1/dnc", "1001", False),
+        # recordings and quality review: supervisors and admins, never agents
+        (Role.SUPERVISOR, "GET", "/api/v1/calls/1700000000.1/recording", "", True),
+        (Role.AGENT, "GET", "/api/v1/calls/1700000000.1/recording", "1001", False),
+        (Role.AGENT, "GET", "/api/v1/recordings/1700000000.1", "1001", False),
+        (Role.AGENT, "GET", "/api/v1/recordings/playbacks", "1001", False),
+        (Role.SUPERVISOR, "POST", "/api/v1/qa/samples", "", True),
+        (Role.SUPERVISOR, "PUT", "/api/v1/qa/reviews/1700000000.1", "", True),
+        (Role.AGENT, "GET", "/api/v1/qa/reviews", "1001", False),
+        (Role.AGENT, "PUT", "/api/v1/qa/reviews/1700000000.1", "1001", False),
+        (Role.AGENT, "POST", "/api/v1/qa/samples", "1001", False),
     ],
 )
 def test_what_each_role_may_do(role: Role, method: str, path: str, own: str, ok: bool) -> None:
