@@ -47,6 +47,7 @@ from hotline.errors import ConfigError
 from hotline.event_loop import EventLoopName
 from hotline.quality.config import QualitySettings
 from hotline.recordings.config import RecordingSettings
+from hotline.supervision.config import SupervisionSettings
 
 __all__ = [
     "AgiSettings",
@@ -252,6 +253,7 @@ class Settings(BaseSettings):
     call_log: CallLogSettings = CallLogSettings()
     recording: RecordingSettings = RecordingSettings()
     quality: QualitySettings = QualitySettings()
+    supervision: SupervisionSettings = SupervisionSettings()
 
     @classmethod
     def settings_customise_sources(

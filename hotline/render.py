@@ -117,16 +117,27 @@ def ring_wait_seconds(settings: Settings) -> int:
 
 
 def _agents(settings: Settings) -> list[dict[str, str]]:
-    """Agent endpoints: each phone's contact, the carrier simulator's when none is set."""
+    """The agents' and supervisors' phone endpoints: each phone's contact, the carrier
+    simulator's when none is set."""
     carrier = settings.carrier
+    phones = [
+        (f"Agent {agent.id}: rung by the queues while logged in", agent.endpoint, agent.contact)
+        for agent in settings.queues.agents
+    ] + [
+        (
+            f"Supervisor {phone.id}: rung to listen in (live supervision)",
+            phone.endpoint,
+            phone.contact,
+        )
+        for phone in settings.supervision.supervisors
+    ]
     return [
         {
-            "id": agent.id,
-            "endpoint": agent.endpoint,
-            "contact": agent.contact
-            or f"sip:{agent.endpoint}@{carrier.sip_bind}:{carrier.sip_port}",
+            "label": label,
+            "endpoint": endpoint,
+            "contact": contact or f"sip:{endpoint}@{carrier.sip_bind}:{carrier.sip_port}",
         }
-        for agent in settings.queues.agents
+        for label, endpoint, contact in phones
     ]
 
 

@@ -39,6 +39,7 @@ from hotline.records import CallRecordBuilder
 from hotline.render import AMI_EVENTS
 from hotline.sandbox import Sandbox
 from hotline.spool import RecordSpool
+from hotline.supervision.feature import SupervisionFeature
 from hotline.web.admin_pages import AdminPages
 from hotline.web.admin_pages import install_routes as install_admin_pages
 from hotline.web.app import WebDeps, create_app
@@ -97,6 +98,7 @@ class HotlineService:
             DialerFeature(context),
             RecordingsFeature(context),
             QualityFeature(context),
+            SupervisionFeature(context),
         ]
         agi_routes: dict[str, Flow] = {}
         for feature in self.features:

@@ -48,6 +48,7 @@ class CallOptions:
     stay: float = 15.0
     answer_timeout: float = 30.0
     tone: int = 0  # Hz of a tone the caller plays all along (0: silent), for recordings
+    hear: bool = False  # record what the caller hears (the simulator's [hear])
 
     def __post_init__(self) -> None:
         if not _DTMF.fullmatch(self.press):
@@ -119,6 +120,7 @@ async def _originate(
             f"PRESS_AFTER={options.press_after:g}",
             f"STAY={options.stay:g}",
             f"TONE={options.tone or ''}",
+            f"HEAR={1 if options.hear else ''}",
         ],
     )
     try:
@@ -193,10 +195,16 @@ async def live_call(
     answer_timeout: float = 30.0,
     longest: float = 600.0,
     tone: int = 0,
+    hear: bool = False,
 ) -> AsyncIterator[LiveCall]:
     """A call into the hotline, answered and held open; hung up on leaving if still up."""
     options = CallOptions(
-        caller=caller, press_after=0, stay=longest, answer_timeout=answer_timeout, tone=tone
+        caller=caller,
+        press_after=0,
+        stay=longest,
+        answer_timeout=answer_timeout,
+        tone=tone,
+        hear=hear,
     )
     watch = _Watch()
     ami = carrier_client(settings)

@@ -14,6 +14,7 @@ from hotline.db import (  # noqa: F401  (tables on Base.metadata)
     models_inbound,
     models_quality,
     models_recordings,
+    models_supervision,
     models_survey,
     models_tokens,
 )

@@ -23,7 +23,11 @@ class QualityFeature:
         self._settings = context.settings.quality
         self.store = QaStore(context.sessions, self._settings.timezone)
         self.pages = QualityPages(
-            self._settings, self.store, context.records, RecordingStore(context.sessions)
+            self._settings,
+            self.store,
+            context.records,
+            RecordingStore(context.sessions),
+            context.settings.supervision.supervisors,
         )
 
     def agi_routes(self) -> dict[str, Flow]:

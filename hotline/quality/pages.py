@@ -3,12 +3,14 @@ recording in a player, the review form).
 
 ``/ui/quality?day=`` lists the day's sample with a button to draw it; ``/ui/calls/{id}``
 shows the call's record and timeline (menu, queue, agent answer, holds, score) beside the
-recording, and the form that scores it; the form posts to ``/ui/calls/{id}/review``.
+recording, and the form that scores it; the form posts to ``/ui/calls/{id}/review``. While
+the call is live the page offers listen, whisper and barge (``hotline.supervision``).
 Supervisors and admins only (the console lets no agent in).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from hotline.quality.sampling import pick
 from hotline.quality.store import QaStore, Review
 from hotline.record_fields import utc_now
 from hotline.recordings.store import RecordingStore
+from hotline.supervision.config import SupervisorPhone
 from hotline.web.app import CALLER
 from hotline.web.dashboard import page
 
@@ -41,8 +44,10 @@ class QualityPages:
         store: QaStore,
         records: CallRecordRepository,
         recordings: RecordingStore,
+        supervisors: Sequence[SupervisorPhone] = (),
     ) -> None:
         self.settings = settings
+        self.supervisors = supervisors  # the live call's listen/whisper/barge buttons
         self.store = store
         self.records = records
         self.recordings = recordings
@@ -106,6 +111,9 @@ class QualityPages:
             max_score=MAX_ITEM_SCORE,
             error=error,
             saved=saved,
+            supervisors=self.supervisors if record.ended_at is None else (),
+            supervised=request.query.get("supervised", ""),
+            supervise_error=request.query.get("supervise_error", ""),
         )
         if error:
             response.set_status(400)

@@ -196,6 +196,17 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "review_saved": ("已保存,得分 {total}", "Saved: total {total}"),
     "comment": ("评语", "Comment"),
     "save_review": ("保存评分", "Save the review"),
+    "supervisor_phone": ("班长电话", "Supervisor's phone"),
+    "listen": ("监听", "Listen"),
+    "whisper": ("耳语", "Whisper"),
+    "barge": ("强插", "Barge in"),
+    "supervising_listen": ("正在呼叫您的电话:接听后监听", "Ringing your phone: answer to listen"),
+    "supervising_whisper": (
+        "正在呼叫您的电话:接听后耳语坐席",
+        "Ringing your phone: answer to whisper",
+    ),
+    "supervising_barge": ("正在呼叫您的电话:接听后强插", "Ringing your phone: answer to barge in"),
+    "supervise_failed": ("未能发起监听", "Could not start supervision"),
     "connected": ("实时数据已连接", "Live data connected"),
     "disconnected": ("实时数据已断开,正在重连…", "Live data lost, reconnecting…"),
 }

@@ -2,7 +2,7 @@
 
 * **admin**: everything (campaigns, uploads, DNC and blocklist, tokens' owners).
 * **supervisor**: read everything (the console's pages too, recordings included); start,
-  pause and resume campaigns; draw the quality sample and score calls; act for agents
+  pause and resume campaigns; draw the quality sample and score calls; listen in; act for agents
   (login, pause, hold and resume, call notes, promised callbacks).
 * **agent**: read calls and holds (never recordings or reviews); their own agent's state
   and login/pause; notes, hold and resume on the calls their agent is on
@@ -50,6 +50,7 @@ _AGENT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _SUPERVISOR_WRITES = re.compile(
     r"/api/v1/campaigns/[^/]+/(start|pause|resume)|/ui/campaigns/[^/]+/(pause|resume)|/ui/logout"
     r"|/api/v1/qa/samples|/api/v1/qa/reviews/[^/]+|/ui/quality/sample|/ui/calls/[^/]+/review"
+    r"|/api/v1/calls/[^/]+/supervise|/ui/calls/[^/]+/supervise"
 )
 
 

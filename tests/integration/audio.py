@@ -20,11 +20,13 @@ def _power(samples: Sequence[float], rate: int, freq: float) -> float:
     s1 = s2 = 0.0
     for x in samples:
         s1, s2 = x + coeff * s1 - s2, s1
-    return (s1 * s1 + s2 * s2 - coeff * s1 * s2) * 2 / len(samples)
+    # |X(f)|² · 2 / N²: a sine of amplitude A gives A²/2, its mean power
+    return (s1 * s1 + s2 * s2 - coeff * s1 * s2) * 2 / len(samples) ** 2
 
 
 def tone_shares(path: Path, freqs: Sequence[float], block: float = 0.1) -> dict[float, float]:
-    """Each frequency's share of the file's power, averaged over blocks of ``block`` s."""
+    """Each frequency's share of the file's power (0-1: a pure tone is 1), summed over
+    blocks of ``block`` s."""
     with wave.open(str(path), "rb") as audio:
         rate, width, count = audio.getframerate(), audio.getsampwidth(), audio.getnframes()
         assert width == 2 and audio.getnchannels() == 1, "16-bit mono expected"

@@ -94,6 +94,8 @@ def _settings(var_dir: Path) -> Settings:
             "hard_seconds": 12,
             "fallback_grace_seconds": 5,
         },
+        # a supervisor's phone for live supervision (the simulator's supervisor-2001)
+        supervision={"supervisors": [{"id": "2001", "name": "王班长"}]},
         queues={
             "queues": [
                 {"name": "emergency", "priority": 10, **queue, "callback_after_seconds": 0},

@@ -128,3 +128,27 @@ def test_expired_days_are_the_day_folders_before_the_date(tmp_path: Path) -> Non
         "2026/11/30",
         "2026/12/01",
     ]
+
+
+def test_the_tone_check_finds_each_tone_in_its_share(tmp_path: Path) -> None:
+    """The audio check the recording and supervision tests rely on (tests/integration)."""
+    import math
+
+    from tests.integration.audio import tone_shares
+
+    path = tmp_path / "tones.wav"
+    rate = 8000
+    with wave.open(str(path), "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        frames = [
+            int(6000 * math.sin(2 * math.pi * 440 * n / rate))
+            + int(2000 * math.sin(2 * math.pi * 1400 * n / rate))
+            for n in range(rate * 2)
+        ]
+        audio.writeframes(struct.pack(f"<{len(frames)}h", *frames))
+    shares = tone_shares(path, [440, 1400, 2600])
+    assert shares[440] == pytest.approx(0.9, abs=0.02)  # 6000² : 2000² = 9 : 1
+    assert shares[1400] == pytest.approx(0.1, abs=0.02)
+    assert shares[2600] < 0.001
