@@ -131,6 +131,7 @@ def record_json(record: CallRecord) -> dict[str, Any]:
         "score_status": None if record.score_status is None else str(record.score_status),
         "hold_count": record.hold_count,
         "hold_seconds": record.hold_seconds,
+        "recording_file": record.recording_file,  # what became of it: /api/v1/recordings/…
         "reason": record.reason,
         "description": record.description,
     }

@@ -84,6 +84,10 @@ _CALL_FIELDS: dict[str, Any] = {
     "hold_count": {"type": "integer"},
     "hold_seconds": {"type": "number"},
     "fallback": {"type": "boolean", "description": "served by the dialplan fallback"},
+    "recording_file": {
+        "type": "string",
+        "description": "the recording's name under recording.folder ('' when none)",
+    },
     "source": {
         "enum": ["ami", "ami_gap", "log", "ami+log"],
         "description": "live (AMI), live with a gap, rebuilt from Asterisk's call log, or both",

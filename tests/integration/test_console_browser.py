@@ -153,7 +153,7 @@ async def test_a_supervisor_watches_a_call_pauses_a_campaign_and_reads_a_chart(
         box = await level.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 100
         assert await level.locator("text.label", has_text="reception").count() == 1
-        assert await page.locator("svg.chart").count() == 3
+        assert await page.locator("svg.chart").count() == 4  # and the quality review's
         assert await level.locator("text.value").all_text_contents() == ["0%", "100%", "50%"]
         assert await bar_height(level, 0) == 0 and await bar_height(level, 1) > 100
         scores = page.locator("svg.chart").nth(2)

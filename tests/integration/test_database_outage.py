@@ -93,7 +93,9 @@ class Outage:
             await self._proxy.down()
             return
         assert self._path is not None
-        self._lock = sqlite3.connect(self._path, timeout=1, isolation_level=None)
+        # the service's readers (the recordings look, every 0.5 s here) come and go: wait
+        # for a moment between them, as a real outage would take the file anyway
+        self._lock = sqlite3.connect(self._path, timeout=15, isolation_level=None)
         self._lock.execute("BEGIN EXCLUSIVE")
 
     async def end(self) -> None:

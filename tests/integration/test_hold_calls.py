@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from hotline.callrecord import CallRecord, Disposition, RecordSource, ScoreStatu
 from hotline.config import Settings
 from hotline.db import CallRecordRepository, create_engine, session_factory
 from hotline.errors import HotlineError
+from hotline.recordings.feature import service_folder
 from hotline.sandbox import Sandbox
 from hotline.service import HotlineService
 from hotline.testcall import LiveCall, carrier_client, live_call, wait_for_record
@@ -46,6 +48,7 @@ from tests.integration.inbound_support import (
     set_agent,
 )
 from tests.integration.test_inbound_calls import var_values
+from tests.integration.test_recordings import recording_of
 from tests.integration.test_service_crash import ServiceProcess, completed
 
 pytestmark = pytest.mark.asterisk
@@ -328,6 +331,21 @@ async def test_agent_hanging_up_during_hold_sends_the_caller_to_another_agent(
     record = await record_of(c.service, c.call.sip_call_id)
     assert record.agent == "1002" and record.score == 10
     assert await segments(c.service, record) == [("feature_code", "requeued", "1001", "1001")]
+    # one recording for the call: both agents' parts, the caller's time in their bridges
+    recording = await recording_of(c.service, record.linkedid)
+    timeline = await c.service.records.timeline(record.linkedid)
+    caller = [e for e in timeline if e.channel == record.channel]
+    enters = [e.at for e in caller if e.kind == "bridge_enter"]
+    leaves = [e.at for e in caller if e.kind == "bridge_leave"]
+    assert len(enters) == len(leaves) == 2, [(e.kind, e.channel) for e in timeline]
+    bridged = sum((b - a).total_seconds() for a, b in zip(enters, leaves, strict=True))
+    assert recording["status"] == "ok", recording
+    assert abs(recording["seconds"] - bridged) <= 1.0, (recording, bridged)
+    assert (leaves[1] - enters[1]).total_seconds() >= 2.5  # 1002's 3 s are in it
+    folder = service_folder(inbound_settings)
+    assert folder is not None
+    with wave.open(str(folder / record.recording_file)) as audio:  # a whole, valid WAV
+        assert abs(audio.getnframes() / audio.getframerate() - recording["seconds"]) < 0.1
     priority = c.events.named("VarSet", Variable="HOTLINE_QUEUE_PRIORITY")[-1]
     assert priority["Value"] == str(inbound_settings.hold.requeue_priority)
 

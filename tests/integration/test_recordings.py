@@ -51,16 +51,16 @@ async def recording_of(
 
 
 async def agent_call(
-    service: HotlineService, spy: PromptSpy, settings: Settings, talk: float
+    service: HotlineService, spy: PromptSpy, settings: Settings, talk: float, score: str = "9"
 ) -> str:
-    """Menu → repair queue → agent 1001, each side playing its tone; the caller scores 9."""
+    """Menu → repair queue → agent 1001, each side playing its tone; the caller scores."""
     await set_agent(settings, "1001", rings=0, talk=talk, tone=AGENT_HZ)
     await login(service, "1001", "repair")
     async with live_call(settings, tone=CALLER_HZ) as call:
         await spy.wait_for("menu-main")
         await call.press("2")
         await spy.wait_for("score", within=talk + 30)
-        await call.press("9")
+        await call.press(score)
         await call.wait_ended(20)
     return call.sip_call_id
 

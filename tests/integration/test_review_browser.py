@@ -5,6 +5,7 @@ call and in the reports page's chart."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -33,7 +34,8 @@ async def test_a_supervisor_plays_a_calls_recording_and_scores_it(
     from playwright.async_api import expect
 
     service, spy, _ = await make_service()
-    sip_call_id = await agent_call(service, spy, inbound_settings, talk=4)
+    # scored 3 by the caller: always in the day's sample, whatever other calls the day had
+    sip_call_id = await agent_call(service, spy, inbound_settings, talk=4, score="3")
     record = await record_of(service, sip_call_id)
     recording = await recording_of(service, record.linkedid)
     assert recording["status"] == "ok", recording
@@ -48,9 +50,10 @@ async def test_a_supervisor_plays_a_calls_recording_and_scores_it(
         # the day's sample: the agent's only call is drawn
         await page.click("header a[href='/ui/quality']")
         await page.click("#draw-sample")
-        await expect(page.locator("p.ok")).to_have_text("新增 1 通待质检")
+        await expect(page.locator("p.ok")).to_have_text(re.compile(r"新增 [1-9][0-9]* 通待质检"))
         row = page.locator(f"#review-list tr[data-linkedid='{record.linkedid}']")
         await expect(row.locator("td.status")).to_have_text("待质检")
+        await expect(row).to_contain_text("低分")  # picked for the caller's low score
         await row.locator("a").click()
         await page.wait_for_url(f"{base}/ui/calls/{record.linkedid}")
         await expect(page.locator("#timeline")).to_contain_text("agent_connect")

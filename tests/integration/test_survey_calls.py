@@ -26,6 +26,7 @@ from tests.integration.inbound_support import (
     ServiceFactory,
     api,
 )
+from tests.integration.test_recordings import recording_of
 
 pytestmark = pytest.mark.asterisk
 
@@ -125,6 +126,10 @@ async def test_a_survey_call_stores_each_item_score_and_the_comment(survey: Surv
     assert record["direction"] == "outbound"
     timeline = [e["detail"].get("value") for e in record["timeline"] if e["kind"] == "var"]
     assert "appearance:7" in timeline
+    # the survey call was recorded from the answer, the customer's keys and comment in it
+    assert record["recording_file"].endswith(f"/{code}.wav"), record
+    recorded = await recording_of(survey.service, code)
+    assert recorded["status"] == "ok" and recorded["seconds"] > 10, recorded
 
 
 async def test_wrong_party_refusal_invalid_key_and_opt_out(survey: Survey) -> None:
@@ -199,6 +204,9 @@ async def test_an_answering_machine_is_not_surveyed_and_is_called_again(survey: 
         (2, "answered_machine", MACHINE_GREETING),
     ]
     assert len(survey.channels.named("Newchannel", Exten=machine)) == 2
+    for attempt in attempts:  # an answering machine is hung up on, never recorded
+        _, record = await api(survey.service, "GET", f"/api/v1/calls/{attempt['code']}")
+        assert record["recording_file"] == "", record
     assert await survey.responses("machine") == {}
     assert survey.spy.prompts() == []
 

@@ -95,7 +95,9 @@ async def test_reports_draw_charts(console: tuple[TestClient[Any, Any], HotlineS
     await client.post("/ui/login", data={"token": ADMIN})
     page = await client.get("/ui/reports")
     text = await page.text()
-    assert page.status == 200 and text.count("<svg") == 3
+    # service level, answer speed, score distribution, the quality review per agent
+    assert page.status == 200 and text.count("<svg") == 4
+    assert 'id="qa-chart"' in text
     assert "/api/v1/reports/service-level?format=csv" in text
 
 
@@ -133,7 +135,8 @@ async def test_every_csv_link_of_the_reports_page_answers_csv(
     await client.post("/ui/login", data={"token": ADMIN})
     text = await (await client.get("/ui/reports")).text()
     links = re.findall(r'href="(/api/v1/reports/[^"]+)"', text)
-    assert len(links) == 8 and "scores-by-category" in text and "业务类别满意度" in text
+    assert len(links) == 10 and "scores-by-category" in text and "业务类别满意度" in text
+    assert "qa-agents" in text and "质检得分(各坐席)" in text
     for link in links:
         response = await client.get(link.replace("&amp;", "&"))
         assert (response.status, response.content_type) == (200, "text/csv"), link

@@ -26,16 +26,30 @@ def queues(**records: bool | None) -> QueuesSettings:
     return QueuesSettings(queues=tuple(QueueSettings(name=n, record=r) for n, r in records.items()))
 
 
+def recorded_queues(out: Path) -> list[str]:
+    """The queues whose join starts the call's recording (hotline-queue-limits)."""
+    limits = Conf(out / "dialplan-inbound.conf").section("hotline-queue-limits")
+    text = (out / "dialplan-inbound.conf").read_text(encoding="utf-8")
+    block = text[text.index("[hotline-queue-limits]") : text.index("[hotline-recording]")]
+    found, queue = [], ""
+    for line in block.splitlines():
+        if line.startswith("exten => "):
+            queue = line.removeprefix("exten => ").split(",")[0]
+        elif "Gosub(hotline-recording,s,1)" in line:
+            found.append(queue)
+    assert limits  # the section parses
+    return found
+
+
 def test_every_queue_records_by_default_into_the_instances_folder(tmp_path: Path) -> None:
     out = render(tmp_path)
-    assert Conf(out / "queues.conf").section("gas-help")["monitor-format"] == ["wav"]
+    assert recorded_queues(out) == ["gas-help"]
     steps = priorities(Conf(out / "dialplan-inbound.conf").section("hotline-recording"))
     folder = f"{tmp_path / 'instance'}/recordings"
-    assert f"Set(MONITOR_FILENAME={folder}/${{REC_FILE:0:-4}})" in steps
-    assert "Set(MONITOR_OPTIONS=a)" in steps  # a later agent's part is appended
+    # one MixMonitor per call, on the caller, writing while bridged: each agent's part
+    assert f"MixMonitor({folder}/${{REC_FILE}},b)" in steps
     assert not any("recording-notice" in step for step in steps)
-    limits = priorities(Conf(out / "dialplan-inbound.conf").section("hotline-queue-limits"))
-    assert "Gosub(hotline-recording,s,1)" in limits
+    assert "monitor-format" not in Conf(out / "queues.conf").section("gas-help")
     outbound = priorities(Conf(out / "dialplan-outbound.conf").section("dialer-recording"))
     assert f"MixMonitor({folder}/${{REC_FILE}})" in outbound
 
@@ -43,9 +57,7 @@ def test_every_queue_records_by_default_into_the_instances_folder(tmp_path: Path
 def test_a_queue_may_be_left_unrecorded(tmp_path: Path) -> None:
     settings_queues = queues(**{"gas-help": None, "billing": False})
     out = render(tmp_path, queues=settings_queues)
-    conf = Conf(out / "queues.conf")
-    assert conf.section("gas-help")["monitor-format"] == ["wav"]
-    assert "monitor-format" not in conf.section("billing")
+    assert recorded_queues(out) == ["gas-help"]  # not billing
 
 
 def test_recording_off_records_nothing_but_the_queues_that_ask(tmp_path: Path) -> None:
@@ -54,9 +66,7 @@ def test_recording_off_records_nothing_but_the_queues_that_ask(tmp_path: Path) -
         recording=RecordingSettings(enabled=False),
         queues=queues(**{"gas-help": None, "complaints": True}),
     )
-    conf = Conf(out / "queues.conf")
-    assert "monitor-format" not in conf.section("gas-help")
-    assert conf.section("complaints")["monitor-format"] == ["wav"]
+    assert recorded_queues(out) == ["complaints"]
     outbound = priorities(Conf(out / "dialplan-outbound.conf").section("dialer-recording"))
     assert outbound == ["Return()"]  # campaign calls are not recorded either
 
@@ -66,7 +76,7 @@ def test_the_notice_and_an_own_folder(tmp_path: Path) -> None:
     out = render(tmp_path, recording=recording)
     steps = priorities(Conf(out / "dialplan-inbound.conf").section("hotline-recording"))
     assert "Playback(hotline/recording-notice)" in steps
-    assert "Set(MONITOR_FILENAME=/var/spool/asterisk/rec/${REC_FILE:0:-4})" in steps
+    assert "MixMonitor(/var/spool/asterisk/rec/${REC_FILE},b)" in steps
     outbound = priorities(Conf(out / "dialplan-outbound.conf").section("dialer-recording"))
     assert "Playback(hotline/recording-notice)" in outbound
 
