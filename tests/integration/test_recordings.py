@@ -8,6 +8,7 @@ record saying why there is no recording.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from tests.integration.inbound_support import (
     record_of,
     set_agent,
 )
+from tests.support import missing
 
 pytestmark = pytest.mark.asterisk
 
@@ -153,3 +155,38 @@ async def test_an_unwritable_recording_folder_leaves_the_call_and_says_why(
     ):
         metrics = await response.text()
     assert 'hotline_recording_failures_total{reason="missing"} 1' in metrics, metrics
+
+
+@pytest.fixture
+def full_recordings(inbound_settings: Settings) -> Iterator[Path]:
+    """The recording folder on a 48 KiB tmpfs: room for about two seconds of a call."""
+    folder = service_folder(inbound_settings)
+    assert folder is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        missing(f"cannot mount a tmpfs (needs root): {done.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+async def test_a_full_disk_cuts_the_recording_not_the_call(
+    make_service: ServiceFactory, inbound_settings: Settings, full_recordings: Path
+) -> None:
+    service, spy, _ = await make_service()
+    sip_call_id = await agent_call(service, spy, inbound_settings, talk=8)
+    record = await record_of(service, sip_call_id)
+    assert record.disposition is Disposition.ANSWERED and record.score == 9  # the call went on
+    assert record.talk_seconds is not None and record.talk_seconds >= 7.5
+    recording = await recording_of(service, record.linkedid)
+    assert recording["status"] == "partial", recording  # what fitted, and why no more
+    assert recording["seconds"] < 4 and "is full" in recording["error"], recording
+    health = next(f for f in service.features if isinstance(f, RecordingsFeature)).health()
+    assert health["failures"].get("short") == 1, health
