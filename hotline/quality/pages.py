@@ -10,7 +10,7 @@ Supervisors and admins only (the console lets no agent in).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from hotline.quality.store import QaStore, Review
 from hotline.record_fields import utc_now
 from hotline.recordings.store import RecordingStore
 from hotline.supervision.config import SupervisorPhone
+from hotline.supervision.modes import Mode
 from hotline.web.app import CALLER
 from hotline.web.dashboard import page
 
@@ -112,8 +113,8 @@ class QualityPages:
             error=error,
             saved=saved,
             supervisors=self.supervisors if record.ended_at is None else (),
-            supervised=request.query.get("supervised", ""),
-            supervise_error=request.query.get("supervise_error", ""),
+            supervised=_known(request.query.get("supervised", ""), {m.value for m in Mode}),
+            supervise_error=_known(request.query.get("supervise_error", ""), _ERRORS),
         )
         if error:
             response.set_status(400)
@@ -151,6 +152,14 @@ class QualityPages:
         if saved is None:
             return await self._call_page(request, error="not an agent's call: nothing to review")
         return await self._call_page(request, saved=True)
+
+
+_ERRORS = frozenset({"400", "409", "502", "503", "bad request"})
+
+
+def _known(value: str, allowed: Collection[str]) -> str:
+    """A query value the page shows, if it is one it knows (else nothing)."""
+    return value if value in allowed else ""
 
 
 def _story_line(at: datetime, kind: str, detail: dict[str, Any]) -> dict[str, str] | None:

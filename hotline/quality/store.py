@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from hotline.callrecord import Direction
 from hotline.db.models import CallRecordRow
 from hotline.db.models_quality import QaReviewRow
-from hotline.db.transaction import Sessions, transaction
+from hotline.db.transaction import Sessions, dialect_insert, transaction
 from hotline.quality.sampling import Candidate, Pick, SampleReason
 
 __all__ = ["QaStore", "Review", "review_json"]
@@ -87,20 +87,19 @@ class QaStore:
             started: dict[str, datetime] = {
                 linkedid: at for linkedid, at in (await session.execute(starts)).all()
             }
-            present = set(
-                (
-                    await session.scalars(
-                        select(QaReviewRow.linkedid).where(QaReviewRow.linkedid.in_(ids))
-                    )
-                ).all()
+            rows = [
+                _open_values(item, day, started[item.linkedid])
+                for item in picks
+                if item.linkedid in started
+            ]
+            if not rows:
+                return 0
+            # a call already in the review (a second supervisor drawing the same day) stays
+            insert = dialect_insert(session)(QaReviewRow).on_conflict_do_nothing(
+                index_elements=["linkedid"]
             )
-            added = 0
-            for item in picks:
-                if item.linkedid in present or item.linkedid not in started:
-                    continue
-                session.add(_open_row(item, day, started[item.linkedid]))
-                added += 1
-        return added
+            result = await session.execute(insert.returning(QaReviewRow.linkedid), rows)
+            return len(result.all())
 
     async def reviews(
         self, day: date | None = None, agent: str = "", status: str = "", limit: int = 200
@@ -113,12 +112,12 @@ class QaStore:
         if status:
             query = query.where(QaReviewRow.status == status)
         async with transaction(self._sessions, "qa reviews") as session:
-            return [review_json(row) for row in (await session.scalars(query)).all()]
+            return [review_json(row, self.zone) for row in (await session.scalars(query)).all()]
 
     async def get(self, linkedid: str) -> dict[str, Any] | None:
         async with transaction(self._sessions, "qa review") as session:
             row = await session.get(QaReviewRow, linkedid)
-            return None if row is None else review_json(row)
+            return None if row is None else review_json(row, self.zone)
 
     async def save(self, review: Review) -> dict[str, Any] | None:
         """Score a call (sampled or not: a call a supervisor chose is added); None when no
@@ -135,8 +134,12 @@ class QaStore:
                     return None
                 local_day = call.started_at.astimezone(ZoneInfo(self.zone)).date()
                 pick = Pick(call.linkedid, call.agent, SampleReason.CHOSEN)
-                row = _open_row(pick, local_day, call.started_at)
-                session.add(row)
+                insert = dialect_insert(session)(QaReviewRow).on_conflict_do_nothing(
+                    index_elements=["linkedid"]
+                )  # a sample drawn meanwhile keeps its reason
+                await session.execute(insert, [_open_values(pick, local_day, call.started_at)])
+                row = await session.get(QaReviewRow, review.linkedid, populate_existing=True)
+                assert row is not None
             row.status = REVIEWED
             row.scores = dict(review.scores)
             row.form = {"items": review.form}
@@ -145,7 +148,7 @@ class QaStore:
             row.reviewer = review.reviewer[:128]
             row.reviewed_at = review.at
             await session.flush()
-            return review_json(row)
+            return review_json(row, self.zone)
 
     async def reviewed(self, since: datetime, until: datetime) -> list[QaReviewRow]:
         query = (
@@ -198,27 +201,30 @@ class QaStore:
         ]
 
 
-def _open_row(item: Pick, day: date, started_at: datetime) -> QaReviewRow:
-    return QaReviewRow(
-        linkedid=item.linkedid,
-        agent=item.agent,
-        day=day.isoformat(),
-        call_started_at=started_at,
-        reason=item.reason.value,
-        status=OPEN,
-        scores={},
-        form={},
-        comment="",
-        reviewer="",
-    )
+def _open_values(item: Pick, day: date, started_at: datetime) -> dict[str, Any]:
+    return {
+        "linkedid": item.linkedid,
+        "agent": item.agent,
+        "day": day.isoformat(),
+        "call_started_at": started_at,
+        "reason": item.reason.value,
+        "status": OPEN,
+        "scores": {},
+        "form": {},
+        "comment": "",
+        "reviewer": "",
+    }
 
 
-def review_json(row: QaReviewRow) -> dict[str, Any]:
+def review_json(row: QaReviewRow, zone: str) -> dict[str, Any]:
+    """A review as the API shows it; ``call_started_local``: the call's start in ``zone``
+    (the sample's), what the console lists."""
     return {
         "linkedid": row.linkedid,
         "agent": row.agent,
         "day": row.day,
         "call_started_at": row.call_started_at.isoformat(),
+        "call_started_local": row.call_started_at.astimezone(ZoneInfo(zone)).isoformat(),
         "reason": row.reason,
         "status": row.status,
         "scores": row.scores,

@@ -36,6 +36,7 @@ _NAME = re.compile(
     r"(?P<y>[0-9]{4})/(?P<m>[0-9]{2})/(?P<d>[0-9]{2})/[A-Za-z0-9_-][A-Za-z0-9._-]{0,149}\.wav"
 )
 _HEADER_BYTES = 4096  # fmt and data chunks are at the start of Asterisk's WAVs
+_TOO_SHORT = 1.0  # seconds of talk under which an empty recording is no failure
 
 
 class RecordingStatus(StrEnum):
@@ -142,6 +143,8 @@ def judge(folder: Path, name: str, expected_seconds: float | None) -> Outcome:
         why = probe_folder(folder, path.parent) or "Asterisk wrote no file (see its log)"
         return Outcome(RecordingStatus.FAILED, reason="missing", error=why)
     size, seconds = wav_length(path)
+    if seconds <= 0 and expected_seconds is not None and expected_seconds < _TOO_SHORT:
+        return Outcome(RecordingStatus.OK, size, 0.0)  # a hang-up at the answer: nothing said
     if seconds <= 0:
         why = probe_folder(folder, path.parent) or "no audio in the file"
         return Outcome(RecordingStatus.FAILED, size, 0.0, "empty", why)

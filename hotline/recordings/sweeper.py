@@ -71,6 +71,8 @@ class RecordingSweeper:
             return 0
         outcomes = await asyncio.to_thread(self._judge_all, due)
         await self._store.settle(outcomes)
+        if any(outcome.status is not RecordingStatus.OK for _, outcome in outcomes):
+            await self.check_folder()  # the gauge says so now, not at the next cleanup
         for (linkedid, outcome), item in zip(outcomes, due, strict=True):
             self.statuses[outcome.status.value] += 1
             if outcome.status is RecordingStatus.OK:

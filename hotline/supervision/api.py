@@ -59,7 +59,7 @@ async def _supervise(request: web.Request) -> web.Response:
             linkedid, Mode(mode), supervisor, caller.name, caller.role.value
         )
     except DatabaseError as exc:
-        return _error(503, "database", f"unavailable, the session was not logged: {exc}")
+        return _error(503, "database", f"unavailable: nothing rung, nothing logged: {exc}")
     if outcome.status != 202:
         field = "supervisor" if outcome.status == 400 else "linkedid"
         return _error(outcome.status, field, outcome.message)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from hotline.ami import AmiClient
-from hotline.errors import AmiError, AmiNotConnected
+from hotline.errors import AmiError, AmiNotConnected, DatabaseError
 from hotline.supervision.config import SupervisionSettings
 from hotline.supervision.modes import Mode, spy_options
 from hotline.supervision.store import Session, SupervisionStore
@@ -71,10 +71,15 @@ class Supervision:
             return Outcome(502, f"Asterisk did not list the channels: {exc}")
         if not channel:
             return Outcome(409, f"call {linkedid} has no agent on the line now")
-        outcome = await self._originate(linkedid, mode, phone.endpoint, channel)
-        await self.store.log(
-            Session(linkedid, mode.value, supervisor, who, role, channel, outcome.message)
+        # logged first (a database error refuses the session): no listening without a record
+        session = await self.store.log(
+            Session(linkedid, mode.value, supervisor, who, role, channel, "requested")
         )
+        outcome = await self._originate(linkedid, mode, phone.endpoint, channel)
+        try:
+            await self.store.outcome(session, outcome.message)
+        except DatabaseError as exc:  # the phone rings; its row says "requested"
+            log.warning("call %s: supervision outcome not stored: %s", linkedid, exc)
         log.info(
             "call %s: %s by %s on phone %s (%s): %s",
             linkedid,

@@ -9,6 +9,8 @@ caller within ``ivr.emergency_overflow.after_seconds``, the on-call list rings i
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from hotline.callrecord import Disposition
@@ -23,6 +25,7 @@ from tests.integration.inbound_support import (
     record_of,
     set_agent,
 )
+from tests.integration.test_recordings import recording_of
 
 pytestmark = pytest.mark.asterisk
 
@@ -110,6 +113,7 @@ async def test_no_agent_for_a_gas_leak_caller_rings_the_on_call_list_in_turn(
         assert dialled == [f"{number}@carrier" for number in ON_CALL]  # in turn: 1st rang out
         assert events.named("DialEnd")[0]["DialStatus"] == "NOANSWER"
         assert float(answered["Timestamp"]) > float(events.named("DialEnd")[0]["Timestamp"])
+        await asyncio.sleep(2)  # the caller tells the engineer where the smell is
         await call.hangup()
     record = await record_of(service, call.sip_call_id)
     assert (record.queue, record.agent, record.disposition) == (
@@ -122,3 +126,7 @@ async def test_no_agent_for_a_gas_leak_caller_rings_the_on_call_list_in_turn(
     timeline = await service.records.timeline(record.linkedid)
     said = [e.detail["value"] for e in timeline if e.detail.get("name") == "HOTLINE_OVERFLOW"]
     assert said == [f"ringing:{ON_CALL[0]}", f"ringing:{ON_CALL[1]}", f"answered:{ON_CALL[1]}"]
+    # the gas-leak call with the engineer on call is recorded like an agent's
+    assert record.recording_file.endswith(f"/{record.linkedid}.wav"), record
+    recording = await recording_of(service, record.linkedid)
+    assert recording["status"] == "ok" and recording["seconds"] > 1.5, recording

@@ -12,6 +12,7 @@ import pytest
 
 from hotline.config import Settings
 from hotline.quality.config import DEFAULT_FORM
+from hotline.quality.form import total
 from hotline.recordings.feature import RecordingsFeature
 from hotline.web.roles import Role
 from hotline.web.tokens import TokenStore
@@ -76,5 +77,5 @@ async def test_a_supervisor_plays_a_calls_recording_and_scores_it(
     store = next(f for f in service.features if isinstance(f, RecordingsFeature)).store
     playbacks = await store.playbacks(record.linkedid)
     assert playbacks and {p["who"] for p in playbacks} == {"browser qa"}
-    weight = next(item.weight for item in DEFAULT_FORM if item.key == "greeting")
-    assert weight == 15  # 100 - 15 / 2 = 92.5
+    scores = {item.key: 10 for item in DEFAULT_FORM} | {"greeting": 5}
+    assert total(DEFAULT_FORM, scores) == 92.5  # what the page said

@@ -96,6 +96,13 @@ def test_an_empty_one_failed(tmp_path: Path) -> None:
     write_wav(tmp_path / NAME, 0.0)
     outcome = judge(tmp_path, NAME, 5.0)
     assert (outcome.status, outcome.reason) == (RecordingStatus.FAILED, "empty")
+    assert judge(tmp_path, NAME, None).status is RecordingStatus.FAILED  # length unknown
+
+
+def test_an_empty_one_of_a_call_hung_up_at_the_answer_is_no_failure(tmp_path: Path) -> None:
+    write_wav(tmp_path / NAME, 0.0)
+    outcome = judge(tmp_path, NAME, 0.4)  # the caller hung up as the agent answered
+    assert (outcome.status, outcome.seconds, outcome.error) == (RecordingStatus.OK, 0.0, "")
 
 
 def test_a_missing_one_failed_and_says_why(tmp_path: Path) -> None:

@@ -16,9 +16,9 @@ from tests.unit.test_render import Conf, dirs, make_settings, priorities
 
 
 def test_each_mode_asks_chanspy_for_its_options() -> None:
-    assert spy_options(Mode.LISTEN) == "qE"  # the supervisor hears, nobody hears them
-    assert spy_options(Mode.WHISPER) == "qEw"  # the agent only
-    assert spy_options(Mode.BARGE) == "qEB"  # both parties
+    assert spy_options(Mode.LISTEN) == "qES"  # the supervisor hears, nobody hears them
+    assert spy_options(Mode.WHISPER) == "qESw"  # the agent only
+    assert spy_options(Mode.BARGE) == "qESB"  # both parties
 
 
 def test_supervisor_phones_are_endpoints_of_their_own(tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_supervisor_phones_are_endpoints_of_their_own(tmp_path: Path) -> None:
     assert pjsip.value("supervisor-2002", "contact", "aor") == "sip:2002@10.0.0.9"
     spy = priorities(Conf(out / "dialplan-inbound.conf").section("hotline-supervise"))
     assert 'GotoIf($["${SPY_TARGET:0:12}" != "PJSIP/agent-"]?done)' in spy
-    assert "ChanSpy(${SPY_TARGET},${FILTER(qEwB,${SPY_OPTIONS:0:4})})" in spy
+    assert "ChanSpy(${SPY_TARGET},${FILTER(qESwB,${SPY_OPTIONS:0:5})})" in spy
 
 
 @pytest.mark.parametrize(
