@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -101,6 +102,18 @@ async def rebuilt(
     raise AssertionError(f"no record from the log for {sip_call_id}: {record}\n{proc.log_text()}")
 
 
+async def looked_at(settings: Settings, linkedid: str, within: float = 20) -> dict[str, Any]:
+    """The call's recording once the running service has looked at its file."""
+    deadline = asyncio.get_running_loop().time() + within
+    body: Any = None
+    while asyncio.get_running_loop().time() < deadline:
+        status, body = await api_at(settings, "GET", f"/api/v1/recordings/{linkedid}")
+        if status == 200 and body["status"] != "pending":
+            return dict(body)
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"recording of {linkedid} not looked at: {body}")
+
+
 async def test_three_calls_while_the_service_is_down_each_get_one_record(
     settings: Settings,
     proc: ServiceProcess,
@@ -154,6 +167,12 @@ async def test_three_calls_while_the_service_is_down_each_get_one_record(
         "1001",
     )
     assert answered.talk_seconds is not None and answered.talk_seconds > 0
+    # the fallback queue recorded the call; the call log named the file on the record
+    assert answered.recording_file.endswith(f"/{answered.linkedid}.wav"), answered
+    recording = await looked_at(settings, answered.linkedid)
+    assert recording["status"] == "ok", recording
+    assert abs(recording["seconds"] - answered.talk_seconds) <= 1.0, recording
+    assert abandoned.recording_file == greeted.recording_file == ""  # no agent: no recording
     assert (abandoned.disposition, abandoned.queue, abandoned.agent) == (
         Disposition.ABANDONED_QUEUE,
         fallback,
