@@ -24,9 +24,8 @@ from hotline.quality.form import ReviewError, check_scores, form_json, total
 from hotline.quality.sampling import pick
 from hotline.quality.store import QaStore, Review
 from hotline.record_fields import utc_now
-from hotline.web.app import CALLER
+from hotline.web.app import CALLER, for_supervisors_only
 from hotline.web.report_api import add_report
-from hotline.web.roles import Role
 
 __all__ = ["install_routes"]
 
@@ -43,10 +42,11 @@ def _error(status: int, field: str, message: str) -> web.Response:
 
 
 def _refused(request: web.Request) -> web.Response | None:
-    caller = request.get(CALLER)
-    if caller is None or caller.role is Role.AGENT:
-        return _error(403, "(role)", "quality review is for supervisors and admins")
-    return None
+    return (
+        _error(403, "(role)", "quality review is for supervisors and admins")
+        if for_supervisors_only(request)
+        else None
+    )
 
 
 def _day(raw: Any, zone: str, field: str = "day") -> date:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from hotline.errors import DatabaseError
 from hotline.recordings.files import RecordingStatus, recording_path
 from hotline.recordings.store import Playback, RecordingStore
-from hotline.web.app import CALLER, client_address
-from hotline.web.roles import Role
+from hotline.web.app import CALLER, client_address, for_supervisors_only
 
 __all__ = ["install_routes"]
 
@@ -34,13 +34,15 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def _refused(request: web.Request) -> web.Response | None:
-    caller = request.get(CALLER)
-    if caller is None or caller.role is Role.AGENT:
-        return _error(403, "recordings are for supervisors and admins")
-    return None
+    return (
+        _error(403, "recordings are for supervisors and admins")
+        if for_supervisors_only(request)
+        else None
+    )
 
 
-async def _play(request: web.Request) -> web.StreamResponse:
+async def _recording(request: web.Request) -> tuple[str, dict[str, Any]] | web.Response:
+    """The path's call and its recording, or the answer that refuses the request."""
     if (refusal := _refused(request)) is not None:
         return refusal
     linkedid = request.match_info["linkedid"]
@@ -50,6 +52,14 @@ async def _play(request: web.Request) -> web.StreamResponse:
         return _error(503, f"database unavailable: {exc}")
     if found is None:
         return _error(404, f"call {linkedid} has no recording")
+    return linkedid, found
+
+
+async def _play(request: web.Request) -> web.StreamResponse:
+    looked_up = await _recording(request)
+    if isinstance(looked_up, web.Response):
+        return looked_up
+    linkedid, found = looked_up
     status = RecordingStatus(found["status"])
     if status is RecordingStatus.DELETED:
         return _error(410, f"the recording of call {linkedid} was deleted (retention)")
@@ -77,15 +87,10 @@ async def _play(request: web.Request) -> web.StreamResponse:
 
 
 async def _status(request: web.Request) -> web.Response:
-    if (refusal := _refused(request)) is not None:
-        return refusal
-    linkedid = request.match_info["linkedid"]
-    try:
-        found = (await request.app[STORE].of_calls([linkedid])).get(linkedid)
-    except DatabaseError as exc:
-        return _error(503, f"database unavailable: {exc}")
-    if found is None:
-        return _error(404, f"call {linkedid} has no recording")
+    looked_up = await _recording(request)
+    if isinstance(looked_up, web.Response):
+        return looked_up
+    linkedid, found = looked_up
     return web.json_response({"linkedid": linkedid, **found})
 
 

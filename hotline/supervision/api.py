@@ -13,9 +13,8 @@ from aiohttp import web
 
 from hotline.errors import DatabaseError
 from hotline.supervision.modes import Mode
-from hotline.supervision.service import Supervision
-from hotline.web.app import CALLER
-from hotline.web.roles import Role
+from hotline.supervision.service import Outcome, Supervision
+from hotline.web.app import CALLER, for_supervisors_only
 
 __all__ = ["install_routes"]
 
@@ -29,10 +28,27 @@ def _error(status: int, field: str, message: str) -> web.Response:
 
 
 def _refused(request: web.Request) -> web.Response | None:
-    caller = request.get(CALLER)
-    if caller is None or caller.role is Role.AGENT:
-        return _error(403, "(role)", "live supervision is for supervisors and admins")
+    return (
+        _error(403, "(role)", "live supervision is for supervisors and admins")
+        if for_supervisors_only(request)
+        else None
+    )
+
+
+def _bad_field(mode: object, supervisor: object) -> tuple[str, str] | None:
+    """The field at fault and why, or None: the checks of the API and the console alike."""
+    if mode not in tuple(Mode):
+        return "mode", f"one of {_MODES}"
+    if not isinstance(supervisor, str) or not supervisor.isdigit() or len(supervisor) > 8:
+        return "supervisor", "the id of a supervisor's phone (digits)"
     return None
+
+
+async def _start(request: web.Request, linkedid: str, mode: str, supervisor: str) -> Outcome:
+    caller = request[CALLER]
+    return await request.app[SUPERVISION].start(
+        linkedid, Mode(mode), supervisor, caller.name, caller.role.value
+    )
 
 
 async def _supervise(request: web.Request) -> web.Response:
@@ -48,16 +64,11 @@ async def _supervise(request: web.Request) -> web.Response:
     if unknown:
         return _error(400, unknown[0], "not a field (mode, supervisor)")
     mode, supervisor = body.get("mode"), body.get("supervisor")
-    if mode not in tuple(Mode):
-        return _error(400, "mode", f"one of {_MODES}")
-    if not isinstance(supervisor, str) or not supervisor.isdigit() or len(supervisor) > 8:
-        return _error(400, "supervisor", "the id of a supervisor's phone (digits)")
-    caller = request[CALLER]
+    if (bad := _bad_field(mode, supervisor)) is not None:
+        return _error(400, *bad)
     linkedid = request.match_info["linkedid"]
     try:
-        outcome = await request.app[SUPERVISION].start(
-            linkedid, Mode(mode), supervisor, caller.name, caller.role.value
-        )
+        outcome = await _start(request, linkedid, str(mode), str(supervisor))
     except DatabaseError as exc:
         return _error(503, "database", f"unavailable: nothing rung, nothing logged: {exc}")
     if outcome.status != 202:
@@ -85,13 +96,6 @@ async def _log(request: web.Request) -> web.Response:
     return web.json_response({"sessions": rows})
 
 
-def install_routes(app: web.Application, supervision: Supervision) -> None:
-    app[SUPERVISION] = supervision
-    app.router.add_post(f"/api/v1/calls/{_LINKEDID}/supervise", _supervise)
-    app.router.add_get("/api/v1/supervision", _log)
-    app.router.add_post(f"/ui/calls/{_LINKEDID}/supervise", _console)
-
-
 async def _console(request: web.Request) -> web.Response:
     """The call page's listen/whisper/barge buttons (a form post; back to the page)."""
     if (refusal := _refused(request)) is not None:
@@ -99,14 +103,11 @@ async def _console(request: web.Request) -> web.Response:
     form = await request.post()
     linkedid = request.match_info["linkedid"]
     mode, supervisor = str(form.get("mode", "")), str(form.get("supervisor", ""))
-    if mode not in tuple(Mode) or not supervisor.isdigit() or len(supervisor) > 8:
+    if _bad_field(mode, supervisor) is not None:
         outcome = "supervise_error=bad+request"
     else:
-        caller = request[CALLER]
         try:
-            started = await request.app[SUPERVISION].start(
-                linkedid, Mode(mode), supervisor, caller.name, caller.role.value
-            )
+            started: Outcome | None = await _start(request, linkedid, mode, supervisor)
         except DatabaseError:
             started = None
         if started is not None and started.status == 202:
@@ -114,3 +115,10 @@ async def _console(request: web.Request) -> web.Response:
         else:
             outcome = f"supervise_error={started.status if started else 503}"
     raise web.HTTPSeeOther(f"/ui/calls/{linkedid}?{outcome}")
+
+
+def install_routes(app: web.Application, supervision: Supervision) -> None:
+    app[SUPERVISION] = supervision
+    app.router.add_post(f"/api/v1/calls/{_LINKEDID}/supervise", _supervise)
+    app.router.add_get("/api/v1/supervision", _log)
+    app.router.add_post(f"/ui/calls/{_LINKEDID}/supervise", _console)

@@ -222,6 +222,13 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
+def for_supervisors_only(request: web.Request) -> bool:
+    """True when the caller is no supervisor or admin: recordings, reviews and live
+    supervision refuse it (the role rules already do; their handlers check again)."""
+    caller = request.get(CALLER)
+    return caller is None or caller.role is Role.AGENT
+
+
 def not_their_call(request: web.Request, agent_on_call: str | None) -> str | None:
     """Why the caller may not act on a call the agent ``agent_on_call`` is on (None: it
     may). An agent token acts only on calls its own agent is on; other roles on any."""

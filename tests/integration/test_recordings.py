@@ -8,7 +8,6 @@ record saying why there is no recording.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from tests.integration.inbound_support import (
     record_of,
     set_agent,
 )
-from tests.support import missing
+from tests.support import small_disk
 
 pytestmark = pytest.mark.asterisk
 
@@ -163,18 +162,8 @@ def full_recordings(inbound_settings: Settings) -> Iterator[Path]:
     folder = service_folder(inbound_settings)
     assert folder is not None
     folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        missing(f"cannot mount a tmpfs (needs root): {done.stderr.strip()}")
-    try:
+    with small_disk(folder, "48k"):
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 async def test_a_full_disk_cuts_the_recording_not_the_call(

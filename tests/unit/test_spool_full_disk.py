@@ -7,7 +7,6 @@ ENOSPC the way they would on a full /var. It was: 107 of 120 updates logged and 
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from hotline import recorder as recorder_module
 from hotline.recorder import CallRecorder
 from hotline.records import CallRecordBuilder
 from hotline.spool import RecordSpool
-from tests.support import missing
+from tests.support import small_disk
 from tests.unit.test_spool_recorder import FakeStore, call_end, call_start, clock, expected, feed
 
 
@@ -25,17 +24,8 @@ from tests.unit.test_spool_recorder import FakeStore, call_end, call_start, cloc
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "tiny"
     folder.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        missing(f"cannot mount a tmpfs (needs root): {done.stderr.strip()}")
-    try:
+    with small_disk(folder, "16k"):
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def events(calls: int) -> list[dict[str, str]]:
